@@ -1,0 +1,7 @@
+"""``python -m fundtracker`` is ``fundtracker-cli``."""
+
+import sys
+
+from fundtracker.cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""``fundtracker-cli``: every core capability from a shell.
+
+Exit codes: 0 success, 1 refused input (reason on stderr), 2 usage or unreadable input.
+Each command module adds its subcommands with ``register`` and handles them with a function
+taking the command ``Context``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from fundtracker.cli.context import Context, UsageError
+from fundtracker.errors import FundtrackerError
+
+
+def _command_modules() -> list[object]:
+    from fundtracker.cli import setup_commands, spend_commands
+
+    return [setup_commands, spend_commands]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fundtracker-cli",
+        description="Track a PCC grant to a Community Safety Partnership: projects, spend, "
+        "priorities and monitoring returns.",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="DB",
+        default=None,
+        help="database file or SQLAlchemy URL (default: $FUNDTRACKER_DATABASE or the file "
+        "in your data folder)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in _command_modules():
+        module.register(subparsers)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    context = Context(args)
+    try:
+        return int(args.handler(context))
+    except UsageError as exc:
+        print(f"fundtracker-cli: {exc}", file=sys.stderr)
+        return 2
+    except FundtrackerError as exc:
+        print(f"fundtracker-cli: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "fundtracker-cli: interrupted; nothing was changed by the unfinished step",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        context.close()

@@ -1,0 +1,212 @@
+"""init, demo, plan and grant commands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.money import format_money
+from fundtracker.services import grants, plans
+from fundtracker.setup_files import (
+    grant_document,
+    grant_to_toml,
+    load_toml,
+    read_grant,
+    read_plan,
+)
+
+
+def register(subparsers: Any) -> None:
+    init = subparsers.add_parser("init", help="create (or upgrade) the database")
+    init.set_defaults(handler=run_init)
+    demo = subparsers.add_parser("demo", help="load the illustrative demo year")
+    demo.set_defaults(handler=run_demo)
+    for parser in (init, demo):
+        add_database_option(parser)
+
+    plan = subparsers.add_parser("plan", help="plans and their priorities").add_subparsers(
+        dest="plan_command", metavar="ACTION", required=True
+    )
+    plan_import = plan.add_parser("import", help="create or update a plan from a TOML file")
+    plan_import.add_argument("file", type=Path)
+    plan_import.set_defaults(handler=run_plan_import)
+    plan_list = plan.add_parser("list", help="list plans")
+    add_format_option(plan_list, "table", "json")
+    plan_list.set_defaults(handler=run_plan_list)
+
+    grant = subparsers.add_parser("grant", help="grants and their projects").add_subparsers(
+        dest="grant_command", metavar="ACTION", required=True
+    )
+    grant_import = grant.add_parser("import", help="create or update a grant from a TOML file")
+    grant_import.add_argument("file", type=Path)
+    grant_import.set_defaults(handler=run_grant_import)
+    grant_export = grant.add_parser("export", help="write a grant as a TOML setup file")
+    grant_export.add_argument("reference")
+    grant_export.add_argument("-o", "--out", type=Path, help="file to write (default: stdout)")
+    grant_export.set_defaults(handler=run_grant_export)
+    grant_list = grant.add_parser("list", help="list grants")
+    add_format_option(grant_list, "table", "json")
+    grant_list.set_defaults(handler=run_grant_list)
+    grant_show = grant.add_parser("show", help="show a grant, its tranches and projects")
+    grant_show.add_argument("reference")
+    add_format_option(grant_show, "text", "json")
+    grant_show.set_defaults(handler=run_grant_show)
+    for parser in (plan_import, plan_list, grant_import, grant_export, grant_list, grant_show):
+        add_database_option(parser)
+
+
+def run_init(ctx: Context) -> int:
+    ctx.print(f"database ready: {ctx.db.display_name}")
+    return 0
+
+
+def run_demo(ctx: Context) -> int:
+    from fundtracker.demo import load_demo
+
+    summary = load_demo(ctx.db)
+    ctx.print(f"demo data loaded into {ctx.db.display_name}: {summary}")
+    return 0
+
+
+def run_plan_import(ctx: Context) -> int:
+    spec = read_plan(load_toml(ctx.args.file))
+    plan, created = plans.import_plan(ctx.db, spec, reason=f"imported from {ctx.args.file.name}")
+    ctx.print(
+        f"plan {plan.key} {'created' if created else 'updated'}: {len(spec.priorities)} priorities"
+    )
+    return 0
+
+
+def run_plan_list(ctx: Context) -> int:
+    items = plans.list_plans(ctx.db)
+    if ctx.args.format == "json":
+        ctx.print_json(
+            [
+                {
+                    "key": p.key,
+                    "name": p.name,
+                    "owner": p.owner,
+                    "kind": p.kind,
+                    "effective_from": p.effective_from.isoformat(),
+                    "effective_to": p.effective_to.isoformat() if p.effective_to else None,
+                    "priorities": [
+                        {"code": q.code, "title": q.title, "parent": q.parent_code}
+                        for q in p.priorities
+                    ],
+                }
+                for p in items
+            ]
+        )
+        return 0
+    ctx.print_table(
+        [
+            (p.key, p.name, p.kind, p.effective_from, p.effective_to or "", len(p.priorities))
+            for p in items
+        ],
+        ["Key", "Name", "Kind", "From", "To", "Priorities"],
+        right=[5],
+    )
+    return 0
+
+
+def run_grant_import(ctx: Context) -> int:
+    spec = read_grant(load_toml(ctx.args.file))
+    grant, created = grants.import_grant(ctx.db, spec, reason=f"imported from {ctx.args.file.name}")
+    ctx.print(
+        f"grant {grant.reference} {'created' if created else 'updated'}: "
+        f"{len(spec.allocations)} projects, {len(spec.payments)} payments"
+    )
+    return 0
+
+
+def run_grant_export(ctx: Context) -> int:
+    text = grant_to_toml(grants.grant_spec(grants.load_grant(ctx.db, ctx.args.reference)))
+    if ctx.args.out:
+        from fundtracker.files import write_text_atomic
+
+        write_text_atomic(ctx.args.out, text)
+        ctx.print(f"wrote {ctx.args.out}")
+    else:
+        ctx.print(text.rstrip("\n"))
+    return 0
+
+
+def run_grant_list(ctx: Context) -> int:
+    items = grants.list_grants(ctx.db)
+    if ctx.args.format == "json":
+        ctx.print_json([grant_summary(g) for g in items])
+        return 0
+    ctx.print_table(
+        [
+            (g.reference, g.name, g.funder, g.start_date, g.end_date, format_money(g.award))
+            for g in items
+        ],
+        ["Reference", "Name", "Funder", "Start", "End", "Award"],
+        right=[5],
+    )
+    return 0
+
+
+def grant_summary(grant: Any) -> dict[str, Any]:
+    from fundtracker.money import money_str
+
+    return {
+        "reference": grant.reference,
+        "name": grant.name,
+        "funder": grant.funder,
+        "recipient": grant.recipient,
+        "award": money_str(grant.award),
+        "start": grant.start_date.isoformat(),
+        "end": grant.end_date.isoformat(),
+        "return_frequency": grant.return_frequency,
+    }
+
+
+def run_grant_show(ctx: Context) -> int:
+    grant = grants.load_grant(ctx.db, ctx.args.reference)
+    if ctx.args.format == "json":
+        ctx.print_json(_jsonable(grant_document(grants.grant_spec(grant))))
+        return 0
+    ctx.print(f"{grant.reference}  {grant.name}")
+    ctx.print(f"  {grant.funder} → {grant.recipient}")
+    ctx.print(
+        f"  {grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}, returns "
+        f"{grant.return_frequency}; award {format_money(grant.award)}"
+    )
+    ctx.print(
+        f"  aligned to {grant.aligned_plan.key}"
+        + (f", local plan {grant.local_plan.key}" if grant.local_plan else "")
+    )
+    ctx.print()
+    ctx.print_table(
+        [
+            (p.date, format_money(p.amount), "received" if p.received else "expected")
+            for p in grant.payments
+        ],
+        ["Payment date", "Amount", "State"],
+        right=[1],
+    )
+    ctx.print()
+    ctx.print_table(
+        [
+            (a.code, a.name, a.lead, a.cost_centre or "", format_money(a.budget))
+            for a in grant.allocations
+        ],
+        ["Code", "Project", "Lead", "Cost centre", "Budget"],
+        right=[4],
+    )
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,491 @@
+"""The stored domain: plans, grants, allocations, spend, audit, imports, returns, evidence.
+
+Money columns are integer pence (BigInteger) exposed to Python as two-place Decimals through
+the ``Pence`` type; SQLAlchemy's Numeric is avoided because SQLite routes it through float.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from fundtracker.money import from_pence, to_pence
+
+PLAN_KINDS = ("pcc", "csp", "statutory", "other")
+RETURN_FREQUENCIES = ("quarterly", "half-yearly", "annual")
+SPEND_STATUSES = ("paid", "accrued", "committed")
+ACTUAL_STATUSES = ("paid", "accrued")
+ALLOCATION_STATUSES = ("proposed", "approved", "active", "closed")
+RULE_FIELDS = ("supplier", "description", "reference", "cost_centre", "account_code")
+RULE_OPERATORS = ("equals", "contains", "regex")
+RAG_VALUES = ("G", "A", "R")
+
+
+class Pence(TypeDecorator[Decimal]):
+    """A Decimal amount stored as whole pence."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_pence(Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_pence(int(value))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC; SQLite keeps no time zone, so it is stored naive and read back aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("times are stored in UTC and must carry a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        Decimal: Pence,
+        datetime: UtcDateTime,
+    }
+
+    # Fields left out of the audit trail (bookkeeping, not data).
+    audit_ignore: ClassVar[frozenset[str]] = frozenset({"version"})
+
+    def audit_grant_id(self) -> int | None:
+        """The grant an audit event about this record belongs to, for filtering."""
+        return None
+
+    def audit_label(self) -> str:
+        """How a person names this record in the audit log."""
+        return str(getattr(self, "id", ""))
+
+
+class Versioned:
+    """Optimistic concurrency: an update of a stale copy fails instead of overwriting."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+class Plan(Versioned, Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+
+    priorities: Mapped[list[Priority]] = relationship(
+        back_populates="plan", order_by="Priority.position", cascade="all, delete-orphan"
+    )
+
+    def audit_label(self) -> str:
+        return self.key
+
+
+class Priority(Base):
+    __tablename__ = "priorities"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    plan: Mapped[Plan] = relationship(back_populates="priorities")
+
+    def audit_label(self) -> str:
+        return f"{self.plan.key}/{self.code}" if self.plan else self.code
+
+
+class Grant(Versioned, Base):
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    funder: Mapped[str] = mapped_column(String(300), default="")
+    recipient: Mapped[str] = mapped_column(String(300), default="")
+    award: Mapped[Decimal]
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    return_frequency: Mapped[str] = mapped_column(String(20), default="quarterly")
+    aligned_plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    local_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    conditions: Mapped[str] = mapped_column(Text, default="")
+
+    aligned_plan: Mapped[Plan] = relationship(foreign_keys=[aligned_plan_id])
+    local_plan: Mapped[Plan | None] = relationship(foreign_keys=[local_plan_id])
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="grant", order_by="Payment.position", cascade="all, delete-orphan"
+    )
+    allocations: Mapped[list[Allocation]] = relationship(
+        back_populates="grant", order_by="Allocation.position", cascade="all, delete-orphan"
+    )
+
+    def audit_grant_id(self) -> int | None:
+        return self.id
+
+    def audit_label(self) -> str:
+        return self.reference
+
+
+class Payment(Base):
+    """A tranche of the grant: received, or expected on its date."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    received: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    grant: Mapped[Grant] = relationship(back_populates="payments")
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+
+class Allocation(Versioned, Base):
+    """A project the grant funds."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (UniqueConstraint("grant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    lead: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    budget: Mapped[Decimal]
+    cost_centre: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    grant: Mapped[Grant] = relationship(back_populates="allocations")
+    profile: Mapped[list[ProfileAmount]] = relationship(
+        back_populates="allocation",
+        order_by="ProfileAmount.quarter_index",
+        cascade="all, delete-orphan",
+    )
+    weights: Mapped[list[Weight]] = relationship(
+        back_populates="allocation", cascade="all, delete-orphan"
+    )
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return self.code
+
+
+class ProfileAmount(Base):
+    """Planned spend of an allocation in one quarter of the grant (0 = the grant's first)."""
+
+    __tablename__ = "profile_amounts"
+    __table_args__ = (UniqueConstraint("allocation_id", "quarter_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id", ondelete="CASCADE"))
+    quarter_index: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal]
+
+    allocation: Mapped[Allocation] = relationship(back_populates="profile")
+
+    def audit_grant_id(self) -> int | None:
+        return self.allocation.grant_id if self.allocation else None
+
+
+class Weight(Base):
+    """Share of an allocation serving one priority, in hundredths of a percent (6000 = 60%)."""
+
+    __tablename__ = "weights"
+    __table_args__ = (UniqueConstraint("allocation_id", "priority_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id", ondelete="CASCADE"))
+    priority_id: Mapped[int] = mapped_column(ForeignKey("priorities.id", ondelete="CASCADE"))
+    basis_points: Mapped[int] = mapped_column(Integer)
+
+    allocation: Mapped[Allocation] = relationship(back_populates="weights")
+    priority: Mapped[Priority] = relationship()
+
+    def audit_grant_id(self) -> int | None:
+        return self.allocation.grant_id if self.allocation else None
+
+    def audit_label(self) -> str:
+        if self.allocation and self.priority:
+            return f"{self.allocation.code}:{self.priority.audit_label()}"
+        return str(self.id)
+
+
+class SpendLine(Versioned, Base):
+    __tablename__ = "spend_lines"
+    __table_args__ = (
+        # Covering indexes: figures group by allocation and status within a date range;
+        # the ledger table pages by date; duplicate detection looks up the natural key.
+        Index("ix_spend_grant_date", "grant_id", "date", "id"),
+        Index(
+            "ix_spend_figures",
+            "grant_id",
+            "allocation_id",
+            "status",
+            "date",
+            "net",
+            "vat",
+            "vat_recoverable",
+        ),
+        Index("ix_spend_natural_key", "grant_id", "date", "reference", "net"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    allocation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("allocations.id", ondelete="RESTRICT"), index=True
+    )
+    date: Mapped[date] = mapped_column(Date)
+    supplier: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    cost_centre: Mapped[str] = mapped_column(String(60), default="")
+    account_code: Mapped[str] = mapped_column(String(60), default="")
+    net: Mapped[Decimal]
+    vat: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    vat_recoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="paid")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300), default="manual")
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True
+    )
+    source_row: Mapped[int | None] = mapped_column(Integer)
+
+    allocation: Mapped[Allocation | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="spend_line", cascade="all, delete-orphan"
+    )
+
+    @property
+    def claimable(self) -> Decimal:
+        return self.net if self.vat_recoverable else self.net + self.vat
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return f"line {self.id}"
+
+
+class AuditEvent(Base):
+    """Who changed what, from what to what, when and why. Written only, never edited."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_grant_at", "grant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    os_user: Mapped[str] = mapped_column(String(200))
+    db_user: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(20))  # create | update | delete | other verbs
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(300), default="")
+    grant_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: [old, new]}
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportBatch(Base):
+    """One ledger file imported into one grant."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    mapping: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: column}
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    unassigned: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(200), default="")
+    undone_at: Mapped[datetime | None]
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return self.file_name
+
+
+class MappingProfile(Base):
+    """A saved column mapping for a ledger layout, reused by name."""
+
+    __tablename__ = "mapping_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    mapping: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: column}
+    date_format: Mapped[str | None] = mapped_column(String(40))
+    sheet: Mapped[str | None] = mapped_column(String(100))
+
+    def audit_label(self) -> str:
+        return self.name
+
+
+class AssignmentRule(Base):
+    """Assign an imported line to an allocation when one of its fields matches."""
+
+    __tablename__ = "assignment_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    operator: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(500))
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    allocation: Mapped[Allocation] = relationship()
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+
+class Narrative(Versioned, Base):
+    """What the officer says about one project in one return period."""
+
+    __tablename__ = "narratives"
+    __table_args__ = (UniqueConstraint("allocation_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(20))
+    rag: Mapped[str | None] = mapped_column(String(1))
+    outputs: Mapped[str] = mapped_column(Text, default="")
+    variance_explanation: Mapped[str] = mapped_column(Text, default="")
+    forecast: Mapped[Decimal | None]
+
+    allocation: Mapped[Allocation] = relationship()
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        code = self.allocation.code if self.allocation else self.allocation_id
+        return f"{code} {self.period}"
+
+
+class Submission(Base):
+    """A submitted return: an immutable snapshot of every figure, with its checksum."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("grant_id", "period", "version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    period_end: Mapped[date] = mapped_column(Date)
+    version_number: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime]
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    snapshot: Mapped[str] = mapped_column(Text)  # canonical JSON
+    checksum: Mapped[str] = mapped_column(String(64))
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[str | None] = mapped_column(String(200))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return f"{self.period} v{self.version_number}"
+
+
+class Attachment(Base):
+    """Evidence for a spend line, stored in the data folder under its SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spend_line_id: Mapped[int] = mapped_column(
+        ForeignKey("spend_lines.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]
+
+    spend_line: Mapped[SpendLine] = relationship(back_populates="attachments")
+
+    def audit_grant_id(self) -> int | None:
+        return self.spend_line.grant_id if self.spend_line else None
+
+    def audit_label(self) -> str:
+        return self.original_name
+
+
+class Setting(Base):
+    """A named setting kept with the data, such as a check threshold."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    def audit_label(self) -> str:
+        return self.key

@@ -1,0 +1,234 @@
+"""Spend lines: add, change, delete and list, validated and audited, obeying the submission lock.
+
+Fields arrive as text (from the CLI or a table cell) or as typed values; each is parsed the
+same way everywhere, and every problem is reported against its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from fundtracker.dates import parse_date
+from fundtracker.errors import (
+    ConflictError,
+    FieldError,
+    FundtrackerError,
+    NotFoundError,
+    ValidationError,
+)
+from fundtracker.models import SPEND_STATUSES, Allocation, Grant, SpendLine
+from fundtracker.money import money_str, parse_money
+from fundtracker.periods import Period
+from fundtracker.services.grants import get_grant
+from fundtracker.services.locks import refuse_locked_date
+from fundtracker.storage import Database
+
+TEXT_LIMITS = {
+    "supplier": 300,
+    "description": 2000,
+    "reference": 100,
+    "cost_centre": 60,
+    "account_code": 60,
+    "notes": 4000,
+}
+EDITABLE_FIELDS = (
+    "date",
+    "allocation",
+    "supplier",
+    "description",
+    "reference",
+    "cost_centre",
+    "account_code",
+    "net",
+    "vat",
+    "vat_recoverable",
+    "status",
+    "notes",
+)
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"yes", "y", "true", "1"}:
+        return True
+    if text in {"no", "n", "false", "0"}:
+        return False
+    raise ValueError(f"'{value}' is not yes or no")
+
+
+def parse_fields(values: Mapping[str, object]) -> dict[str, Any]:
+    """Typed field values from text or typed input; every bad field is reported together.
+
+    ``allocation`` stays a code (or None); the grant resolves it.
+    """
+    parsed: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, raw in values.items():
+        if name not in EDITABLE_FIELDS:
+            errors.append(FieldError(name, "is not a field of a spend line"))
+            continue
+        try:
+            parsed[name] = _parse_field(name, raw)
+        except (ValueError, FundtrackerError) as exc:
+            errors.append(FieldError(name, str(exc)))
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _parse_field(name: str, raw: object) -> Any:
+    if name == "date":
+        return raw if isinstance(raw, date) else parse_date(str(raw))
+    if name in ("net", "vat"):
+        return parse_money(raw)
+    if name == "vat_recoverable":
+        return _parse_bool(raw)
+    if name == "status":
+        status = str(raw).strip().lower()
+        if status not in SPEND_STATUSES:
+            raise ValueError(f"must be one of {', '.join(SPEND_STATUSES)} (got '{raw}')")
+        return status
+    if name == "allocation":
+        code = "" if raw is None else str(raw).strip()
+        return code or None
+    text = "" if raw is None else str(raw).strip()
+    if len(text) > TEXT_LIMITS[name]:
+        raise ValueError(f"is {len(text)} characters long; at most {TEXT_LIMITS[name]} are kept")
+    return text
+
+
+def _allocation_id(session: Session, grant: Grant, code: str | None) -> int | None:
+    if code is None:
+        return None
+    allocation_id = session.scalar(
+        select(Allocation.id).where(Allocation.grant_id == grant.id, Allocation.code == code)
+    )
+    if allocation_id is None:
+        codes = ", ".join(a.code for a in grant.allocations) or "none yet"
+        raise ValidationError(
+            FieldError(
+                "allocation",
+                f"'{code}' is not a project of grant {grant.reference} (its projects: {codes})",
+            )
+        )
+    return allocation_id
+
+
+def add_spend(
+    db: Database, grant_reference: str, values: Mapping[str, object], reason: str = ""
+) -> SpendLine:
+    fields = parse_fields(values)
+    missing = [FieldError(f, "is required") for f in ("date", "net") if f not in fields]
+    if missing:
+        raise ValidationError(missing)
+    with db.unit_of_work(reason) as session:
+        grant = get_grant(session, grant_reference)
+        refuse_locked_date(session, grant, fields["date"], "a spend line")
+        line = SpendLine(
+            grant_id=grant.id, vat=Decimal("0.00"), vat_recoverable=True, status="paid"
+        )
+        _assign(session, grant, line, fields)
+        session.add(line)
+        session.flush()
+        _ = line.allocation
+        return line
+
+
+def _assign(session: Session, grant: Grant, line: SpendLine, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name == "allocation":
+            line.allocation_id = _allocation_id(session, grant, value)
+        else:
+            setattr(line, name, value)
+
+
+def _load_line(session: Session, line_id: int, expected_version: int | None) -> SpendLine:
+    line = session.get(SpendLine, line_id)
+    if line is None:
+        raise NotFoundError(f"no spend line with id {line_id}")
+    if expected_version is not None and line.version != expected_version:
+        raise ConflictError(
+            f"spend line {line_id} was changed by someone else since you opened it; "
+            "reload it and make your change again"
+        )
+    return line
+
+
+def update_spend(
+    db: Database,
+    line_id: int,
+    values: Mapping[str, object],
+    reason: str = "",
+    expected_version: int | None = None,
+) -> SpendLine:
+    fields = parse_fields(values)
+    with db.unit_of_work(reason) as session:
+        line = _load_line(session, line_id, expected_version)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        if "date" in fields:
+            refuse_locked_date(session, grant, fields["date"], f"spend line {line_id}")
+        _assign(session, grant, line, fields)
+        session.flush()
+        session.refresh(line, ["allocation"])
+        return line
+
+
+def delete_spend(
+    db: Database, line_id: int, reason: str = "", expected_version: int | None = None
+) -> None:
+    with db.unit_of_work(reason) as session:
+        line = _load_line(session, line_id, expected_version)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        session.delete(line)
+
+
+def get_spend(db: Database, line_id: int) -> SpendLine:
+    with db.read() as session:
+        line = session.get(SpendLine, line_id)
+        if line is None:
+            raise NotFoundError(f"no spend line with id {line_id}")
+        _ = line.allocation
+        return line
+
+
+def list_spend(db: Database, grant_reference: str, period: Period | None = None) -> list[SpendLine]:
+    with db.read() as session:
+        grant = get_grant(session, grant_reference)
+        query = select(SpendLine).where(SpendLine.grant_id == grant.id)
+        if period is not None:
+            query = query.where(SpendLine.date.between(period.start, period.end))
+        query = query.order_by(SpendLine.date, SpendLine.id).options(
+            selectinload(SpendLine.allocation)
+        )
+        return list(session.scalars(query))
+
+
+def spend_to_dict(line: SpendLine) -> dict[str, Any]:
+    """The JSON form of a spend line (keys and formats are a contract); its allocation must
+    be loaded."""
+    return {
+        "id": line.id,
+        "date": line.date.isoformat(),
+        "allocation": line.allocation.code if line.allocation else None,
+        "supplier": line.supplier,
+        "description": line.description,
+        "reference": line.reference,
+        "cost_centre": line.cost_centre,
+        "account_code": line.account_code,
+        "net": money_str(line.net),
+        "vat": money_str(line.vat),
+        "vat_recoverable": line.vat_recoverable,
+        "claimable": money_str(line.claimable),
+        "status": line.status,
+        "notes": line.notes,
+    }

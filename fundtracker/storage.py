@@ -1,0 +1,223 @@
+"""Opening the database: where it lives, SQLite settings, migrations on open, units of work.
+
+The database is a SQLite file in the user's data folder unless ``--database`` or
+``FUNDTRACKER_DATABASE`` names another file or a SQLAlchemy URL (anything with ``://``).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fundtracker import audit
+from fundtracker.errors import DatabaseError
+
+APP_NAME = "fundtracker"
+DATABASE_ENV = "FUNDTRACKER_DATABASE"
+DATA_DIR_ENV = "FUNDTRACKER_DATA_DIR"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def data_dir() -> Path:
+    """The user's data folder (tests point it elsewhere with FUNDTRACKER_DATA_DIR)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def resolve_url(target: str | None) -> str:
+    """A SQLAlchemy URL from ``--database``, the environment, or the default file."""
+    target = target or os.environ.get(DATABASE_ENV) or str(data_dir() / "fundtracker.sqlite3")
+    if "://" in target:
+        return target
+    return f"sqlite:///{Path(target).expanduser().resolve()}"
+
+
+@dataclass
+class Database:
+    """An open, migrated database. Each user action runs in one ``unit_of_work``."""
+
+    engine: Engine
+    url: str
+    sqlite_path: Path | None
+    os_user: str
+    db_user: str
+    _sessions: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def folder(self) -> Path:
+        """Where files kept with this database live (evidence, backups, logs)."""
+        return self.sqlite_path.parent if self.sqlite_path else data_dir()
+
+    @property
+    def display_name(self) -> str:
+        return str(self.sqlite_path) if self.sqlite_path else make_url(self.url).render_as_string()
+
+    @contextmanager
+    def unit_of_work(self, reason: str = "") -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        Every ORM change inside it is written to the audit log with ``reason``.
+        """
+        session = self._sessions()
+        session.info.update(os_user=self.os_user, db_user=self.db_user, reason=reason)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only; nothing it does is committed. Objects loaded in it stay
+        readable after it closes (closing detaches them without expiring them)."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(target: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (creating or upgrading as needed) the database named by ``target``."""
+    url = resolve_url(target)
+    sqlite_path = _sqlite_path(url)
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_non_database(sqlite_path)
+    engine = _create_engine(url)
+    try:
+        db_user = _database_user(engine)
+        if migrate:
+            upgrade(engine, sqlite_path)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open the database {target or url}: {exc.orig}") from exc
+    except Exception:
+        engine.dispose()
+        raise
+    return Database(engine, url, sqlite_path, audit.os_user(), db_user)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        return None
+    return Path(parsed.database)
+
+
+def _refuse_non_database(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise DatabaseError(f"{path} is not a Fundtracker database (not a SQLite file)")
+
+
+def _create_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy own transactions: pysqlite's own BEGIN handling breaks SAVEPOINTs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
+        # instead of one failing with "database is locked" halfway through.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _database_user(engine: Engine) -> str:
+    if engine.dialect.name == "sqlite":
+        return ""
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT current_user")).scalar_one())
+
+
+# --- Migrations --------------------------------------------------------------------------
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "fundtracker:migrations")
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, sqlite_path: Path | None) -> None:
+    """Bring the schema to this program's head: create, upgrade (after a backup) or refuse."""
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revision(engine)
+    head = script.get_current_head()
+    if current == head:
+        return
+    if current is None and inspect(engine).get_table_names():
+        raise DatabaseError("this database has tables but is not a Fundtracker database")
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise DatabaseError(
+            f"this database was written by a newer Fundtracker (schema {current}); "
+            f"this program knows schema {head} at most — install the newer version to open it"
+        )
+    if current is not None and sqlite_path is not None:
+        from fundtracker.backup import backup_before_migration
+
+        backup_before_migration(sqlite_path, current)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Fundtracker's Qt interface: thin windows and models over the core services."""
