@@ -6,14 +6,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from fundtracker.safe_text import csv_safe
 from fundtracker.storage import Database, open_database
-
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 class UsageError(Exception):
@@ -89,16 +87,3 @@ class Context:
             sys.stdout.write("  ".join(parts).rstrip() + "\n")
             if n == 0:
                 sys.stdout.write("  ".join("-" * w for w in widths) + "\n")
-
-
-def csv_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with ' (OWASP advice)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        if value[:1] in ("-", "+") and _is_number(value):
-            return value
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    return bool(_NUMBER.match(text))
