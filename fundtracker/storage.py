@@ -58,9 +58,12 @@ class Database:
     os_user: str
     db_user: str
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
+    _readers: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Readers never take SQLite's write lock, so a long import cannot block the window.
+        self._readers = sessionmaker(self.engine.execution_options(read_only=True))
 
     @property
     def folder(self) -> Path:
@@ -92,7 +95,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A session for reading only; nothing it does is committed. Objects loaded in it stay
         readable after it closes (closing detaches them without expiring them)."""
-        session = self._sessions()
+        session = self._readers()
         try:
             yield session
         finally:
@@ -161,9 +164,11 @@ def _create_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout
-        # instead of one failing with "database is locked" halfway through.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front (IMMEDIATE), so two writers queue on the busy
+        # timeout instead of one failing with "database is locked" halfway through. Readers
+        # begin DEFERRED and, in WAL mode, never wait for a writer.
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

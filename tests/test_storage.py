@@ -61,3 +61,32 @@ def test_database_location_from_option_environment_and_default(
     assert resolve_url(None).endswith("env.sqlite3")
     monkeypatch.delenv("FUNDTRACKER_DATABASE")
     assert resolve_url(None) == f"sqlite:///{isolated_data_dir / 'fundtracker.sqlite3'}"
+
+
+def test_a_reader_does_not_wait_for_a_long_write(tmp_path: Path) -> None:
+    """The window reads while an import holds the write lock: reads must not queue behind it."""
+    import threading
+    import time
+
+    from fundtracker.services.grants import list_grants
+
+    path = str(tmp_path / "shared.sqlite3")
+    writer_db, reader_db = open_database(path), open_database(path)
+    holding = threading.Event()
+
+    def hold_write_lock() -> None:
+        with writer_db.unit_of_work() as session:
+            session.connection()
+            holding.set()
+            time.sleep(1.5)
+
+    thread = threading.Thread(target=hold_write_lock)
+    thread.start()
+    holding.wait()
+    started = time.perf_counter()
+    assert list_grants(reader_db) == []
+    waited = time.perf_counter() - started
+    thread.join()
+    writer_db.dispose()
+    reader_db.dispose()
+    assert waited < 1.0
