@@ -63,7 +63,7 @@ class Database:
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Readers never take SQLite's write lock, so a long import cannot block the window.
-        self._readers = sessionmaker(self.engine.execution_options(read_only=True))
+        self._readers = sessionmaker(self.engine.execution_options(fundtracker_reader=True))
 
     @property
     def folder(self) -> Path:
@@ -167,8 +167,8 @@ def _create_engine(url: str) -> Engine:
         # A writer takes the write lock up front (IMMEDIATE), so two writers queue on the busy
         # timeout instead of one failing with "database is locked" halfway through. Readers
         # begin DEFERRED and, in WAL mode, never wait for a writer.
-        read_only = connection.get_execution_options().get("read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        reader = connection.get_execution_options().get("fundtracker_reader", False)
+        connection.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     return engine
 
