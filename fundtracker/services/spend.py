@@ -23,7 +23,14 @@ from fundtracker.errors import (
     ValidationError,
 )
 from fundtracker.models import SPEND_STATUSES, Allocation, Grant, SpendLine
-from fundtracker.money import money_str, parse_money
+from fundtracker.money import (
+    format_money,
+    from_pence,
+    money_str,
+    parse_money,
+    split_largest_remainder,
+    to_pence,
+)
 from fundtracker.periods import Period
 from fundtracker.services.grants import get_grant
 from fundtracker.services.locks import refuse_locked_date
@@ -232,3 +239,108 @@ def spend_to_dict(line: SpendLine) -> dict[str, Any]:
         "status": line.status,
         "notes": line.notes,
     }
+
+
+def split_spend(
+    db: Database, line_id: int, parts: list[tuple[str | None, Decimal]], reason: str = ""
+) -> list[SpendLine]:
+    """Split a line across projects: ``parts`` are (allocation code or None, net) and must sum
+    to the line's net exactly. The VAT is split in proportion, to the penny.
+
+    The first part keeps the original line (its id, attachments and import batch); the other
+    parts become new lines copying its date, supplier, reference and other fields. Refused as
+    a whole on any problem; one unit of work; audited; obeys the submission lock.
+    """
+    with db.unit_of_work(reason) as session:
+        line = _load_line(session, line_id, None)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        amounts = _split_amounts(line, parts)
+        allocation_ids = [_allocation_id(session, grant, code) for code, _ in parts]
+        vats = split_largest_remainder(to_pence(line.vat), [abs(to_pence(a)) for a in amounts])
+        result = [line]
+        for index, (net, vat_pence, allocation_id) in enumerate(
+            zip(amounts, vats, allocation_ids, strict=True)
+        ):
+            part = line if index == 0 else _copy_line(line)
+            part.net, part.vat, part.allocation_id = net, from_pence(vat_pence), allocation_id
+            if index:
+                session.add(part)
+                result.append(part)
+        session.flush()
+        for part in result:
+            session.refresh(part, ["allocation"])
+        return result
+
+
+def _split_amounts(line: SpendLine, parts: list[tuple[str | None, Decimal]]) -> list[Decimal]:
+    if len(parts) < 2:
+        raise ValidationError(FieldError("parts", "a split needs at least two parts"))
+    errors: list[FieldError] = []
+    amounts: list[Decimal] = []
+    for number, (_, raw) in enumerate(parts, start=1):
+        try:
+            amount = parse_money(raw)
+        except FundtrackerError as exc:
+            errors.append(FieldError(f"part {number}", str(exc)))
+            continue
+        if amount == 0 or (amount < 0) != (line.net < 0):
+            sign = "negative" if line.net < 0 else "positive"
+            errors.append(FieldError(f"part {number}", f"must be {sign}, like the line's net"))
+        amounts.append(amount)
+    if not errors and sum(amounts) != line.net:
+        errors.append(
+            FieldError(
+                "parts",
+                f"total {format_money(sum(amounts, Decimal('0.00')))}; they must add up to the "
+                f"line's net {format_money(line.net)}",
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return amounts
+
+
+def _copy_line(line: SpendLine) -> SpendLine:
+    copied = [
+        "grant_id",
+        "date",
+        "supplier",
+        "description",
+        "reference",
+        "cost_centre",
+        "account_code",
+        "vat_recoverable",
+        "status",
+        "notes",
+        "source",
+        "batch_id",
+        "source_row",
+    ]
+    return SpendLine(**{name: getattr(line, name) for name in copied})
+
+
+def assign_spend(
+    db: Database, line_ids: list[int], allocation_code: str | None, reason: str = ""
+) -> list[SpendLine]:
+    """Assign many lines of one grant to one project (None or "" unassigns) in one unit of work.
+
+    Refused as a whole when a line is missing, belongs to another grant or is locked.
+    """
+    if not line_ids:
+        return []
+    code = _parse_field("allocation", allocation_code)
+    with db.unit_of_work(reason) as session:
+        lines = [_load_line(session, line_id, None) for line_id in dict.fromkeys(line_ids)]
+        grant_ids = {line.grant_id for line in lines}
+        if len(grant_ids) > 1:
+            raise ValidationError(FieldError("lines", "the lines belong to different grants"))
+        grant = session.get_one(Grant, grant_ids.pop())
+        allocation_id = _allocation_id(session, grant, code)
+        for line in lines:
+            refuse_locked_date(session, grant, line.date, f"spend line {line.id}")
+            line.allocation_id = allocation_id
+        session.flush()
+        for line in lines:
+            session.refresh(line, ["allocation"])
+        return lines
