@@ -1,0 +1,403 @@
+"""Checks: what is wrong with a grant's data, found before the OPCC finds it.
+
+Each check is a small function in ``CHECKS`` that takes one ``CheckContext`` (the report as
+at the period end, the grant, the thresholds and database access) and yields ``Finding``s.
+Codes are stable; docs/FIGURES.md says what each means and what to do about it.
+
+Adding a check is one line: write ``def check_something(ctx: CheckContext) ->
+Iterator[Finding]`` and append it to ``CHECKS`` below. A check living in another module
+appends itself there (``CHECKS.append(check_something)`` at the end of that module) and its
+module name goes in ``CHECK_MODULES`` so it is loaded before any run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, func, or_, select, tuple_, type_coerce
+from sqlalchemy.orm import Session
+
+from fundtracker.figures import (
+    AllocationFigures,
+    Report,
+    check_period,
+    claimable_pence,
+    default_period,
+    report_for,
+)
+from fundtracker.models import Grant, SpendLine
+from fundtracker.money import format_money, from_pence
+from fundtracker.periods import Period
+from fundtracker.services.grants import load_grant
+from fundtracker.settings import Thresholds, read_thresholds
+from fundtracker.setup_files import format_percentage
+from fundtracker.storage import Database
+
+ERROR = "error"
+WARNING = "warning"
+# Checks that name spend lines name at most this many, then one finding with the rest's count.
+MAX_LINE_FINDINGS = 50
+_LINES = SpendLine.__table__.c
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # "error" or "warning"
+    message: str
+    subject: str  # an allocation code, a spend line id or the grant reference
+    subject_kind: str = "grant"  # "grant", "allocation" or "spend_line"
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "subject": self.subject,
+            "subject_kind": self.subject_kind,
+        }
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    db: Database
+    grant: Grant  # detached, with payments, allocations, weights, profiles and plans loaded
+    report: Report
+    period: Period
+    thresholds: Thresholds
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read-only session for checks that look at the data directly."""
+        return self.db.read()
+
+    @property
+    def as_at(self) -> date:
+        """The last date lines count for: the period end, or the grant end if earlier."""
+        return min(self.period.end, self.grant.end_date)
+
+    def grant_finding(self, code: str, severity: str, message: str) -> Finding:
+        return Finding(code, severity, message, self.grant.reference, "grant")
+
+
+Check = Callable[[CheckContext], Iterable[Finding]]
+
+
+def _alloc(code: str, severity: str, figures: AllocationFigures, message: str) -> Finding:
+    return Finding(
+        code, severity, f"{figures.code} {figures.name}: {message}", figures.code, "allocation"
+    )
+
+
+def _line(code: str, severity: str, line_id: int, message: str) -> Finding:
+    return Finding(code, severity, message, str(line_id), "spend_line")
+
+
+# --- Alignment ------------------------------------------------------------------------------
+
+
+def check_alloc_unmapped(ctx: CheckContext) -> Iterator[Finding]:
+    plan = ctx.report.grant.aligned_plan
+    for figures in ctx.report.allocations:
+        if not figures.weights_for(plan.key):
+            yield _alloc(
+                "ALLOC_UNMAPPED",
+                ERROR,
+                figures,
+                f"no priority weights for the aligned plan {plan.key} ({plan.name}), so its "
+                f"{format_money(figures.budget)} budget shows as Unaligned; give it weights "
+                "totalling 100% in the grant file and import it again.",
+            )
+
+
+def check_weights_not_100(ctx: CheckContext) -> Iterator[Finding]:
+    for allocation in ctx.grant.allocations:
+        totals: dict[str, int] = {}
+        for weight in allocation.weights:
+            key = weight.priority.plan.key
+            totals[key] = totals.get(key, 0) + weight.basis_points
+        for plan_key, basis_points in sorted(totals.items()):
+            if basis_points != 10000:
+                yield Finding(
+                    "WEIGHTS_NOT_100",
+                    ERROR,
+                    f"{allocation.code} {allocation.name}: weights for plan {plan_key} total "
+                    f"{format_percentage(basis_points)}%, must be 100%; its spend is split in "
+                    "proportion meanwhile. Correct the weights in the grant file and import it "
+                    "again.",
+                    allocation.code,
+                    "allocation",
+                )
+
+
+def check_plan_not_in_effect(ctx: CheckContext) -> Iterator[Finding]:
+    plan = ctx.grant.aligned_plan
+    grant = ctx.grant
+    starts_late = plan.effective_from > grant.start_date
+    ends_early = plan.effective_to is not None and plan.effective_to < grant.end_date
+    if starts_late or ends_early:
+        runs = f"from {plan.effective_from:%d/%m/%Y}" + (
+            f" to {plan.effective_to:%d/%m/%Y}" if plan.effective_to else ""
+        )
+        yield ctx.grant_finding(
+            "PLAN_NOT_IN_EFFECT",
+            WARNING,
+            f"The aligned plan {plan.key} ({plan.name}) runs {runs}, but the grant runs "
+            f"{grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}; align the grant to the "
+            "plan in force (or tag projects against both plans, using the other as local plan).",
+        )
+
+
+# --- Budgets --------------------------------------------------------------------------------
+
+
+def check_grant_allocation(ctx: CheckContext) -> Iterator[Finding]:
+    summary = ctx.report.summary
+    award, allocated = format_money(summary.award), format_money(summary.allocated)
+    if summary.unallocated < 0:
+        yield ctx.grant_finding(
+            "GRANT_OVERALLOCATED",
+            ERROR,
+            f"Project budgets total {allocated}, {format_money(-summary.unallocated)} more than "
+            f"the award of {award}; reduce budgets (moving money needs the OPCC's approval).",
+        )
+    elif summary.unallocated > 0:
+        yield ctx.grant_finding(
+            "GRANT_UNALLOCATED",
+            WARNING,
+            f"{format_money(summary.unallocated)} of the {award} award is not allocated to any "
+            f"project (budgets total {allocated}); allocate it or agree its use with the OPCC.",
+        )
+
+
+def check_alloc_overspent(ctx: CheckContext) -> Iterator[Finding]:
+    for figures in ctx.report.allocations:
+        spent = figures.spend_to_date + figures.committed
+        if spent > figures.budget:
+            yield _alloc(
+                "ALLOC_OVERSPENT",
+                WARNING,
+                figures,
+                f"spend to date {format_money(figures.spend_to_date)} plus committed "
+                f"{format_money(figures.committed)} is {format_money(spent)}, "
+                f"{format_money(spent - figures.budget)} over its {format_money(figures.budget)} "
+                "budget; move spend elsewhere or ask the OPCC to approve a virement.",
+            )
+
+
+def check_underspend_risk(ctx: CheckContext) -> Iterator[Finding]:
+    summary = ctx.report.summary
+    threshold = ctx.thresholds.underspend_risk_percent
+    if summary.projected_underspend * 100 > threshold * summary.award:
+        share = _percent_of(summary.projected_underspend, summary.award)
+        yield ctx.grant_finding(
+            "UNDERSPEND_RISK",
+            WARNING,
+            f"Projected underspend is {format_money(summary.projected_underspend)} ({share}% of "
+            f"the {format_money(summary.award)} award, above the {threshold:f}% threshold); the "
+            "funder will claw back what is not spent. Bring spend forward, commit it, or agree a "
+            "change with the OPCC.",
+        )
+
+
+def check_behind_profile(ctx: CheckContext) -> Iterator[Finding]:
+    threshold = ctx.thresholds.behind_profile_percent
+    for figures in ctx.report.allocations:
+        planned = figures.profile_to_date
+        if figures.spend_to_date * 100 < threshold * planned:
+            yield _alloc(
+                "BEHIND_PROFILE",
+                WARNING,
+                figures,
+                f"spend to date {format_money(figures.spend_to_date)} is "
+                f"{_percent_of(figures.spend_to_date, planned)}% of its profile to date "
+                f"{format_money(planned)} (threshold {threshold:f}%); ask the lead partner why, "
+                "and explain the variance in the return.",
+            )
+
+
+def _percent_of(part: Decimal, whole: Decimal) -> str:
+    if whole == 0:
+        return "0"
+    return f"{(part * 100 / whole).quantize(Decimal('0.1'))}"
+
+
+# --- Spend lines ----------------------------------------------------------------------------
+
+
+def _line_summary(line: Any) -> str:
+    amount = from_pence(int(line.claimable))
+    supplier = f", {line.supplier}" if line.supplier else ""
+    reference = f", ref {line.reference}" if line.reference else ""
+    return f"Line {line.id} ({line.date:%d/%m/%Y}{supplier}{reference}, {format_money(amount)})"
+
+
+def _line_columns() -> list[Any]:
+    return [
+        _LINES.id,
+        _LINES.date,
+        _LINES.supplier,
+        _LINES.reference,
+        claimable_pence().label("claimable"),
+    ]
+
+
+def _capped(
+    ctx: CheckContext, code: str, severity: str, found: Sequence[Finding], total: int, what: str
+) -> Iterator[Finding]:
+    yield from found
+    if total > len(found):
+        yield ctx.grant_finding(
+            code, severity, f"… and {total - len(found)} more {what} (only {len(found)} named)."
+        )
+
+
+def check_spend_unassigned(ctx: CheckContext) -> Iterator[Finding]:
+    where = (
+        _LINES.grant_id == ctx.grant.id,
+        _LINES.allocation_id.is_(None),
+        _LINES.date >= ctx.grant.start_date,
+        _LINES.date <= ctx.as_at,
+    )
+    with ctx.read() as session:
+        total = session.scalar(select(func.count()).where(*where)) or 0
+        rows = session.execute(
+            select(*_line_columns())
+            .where(*where)
+            .order_by(_LINES.date, _LINES.id)
+            .limit(MAX_LINE_FINDINGS)
+        ).all()
+    found = [
+        _line(
+            "SPEND_UNASSIGNED",
+            ERROR,
+            row.id,
+            f"{_line_summary(row)} has no project; it counts as Unaligned. "
+            f"Assign it: fundtracker-cli spend update {row.id} --allocation CODE.",
+        )
+        for row in rows
+    ]
+    yield from _capped(ctx, "SPEND_UNASSIGNED", ERROR, found, total, "unassigned lines")
+
+
+def check_spend_outside_grant(ctx: CheckContext) -> Iterator[Finding]:
+    """Every line dated outside the grant, whatever the period: it is in no figure at all."""
+    grant = ctx.grant
+    where = (
+        _LINES.grant_id == grant.id,
+        or_(_LINES.date < grant.start_date, _LINES.date > grant.end_date),
+    )
+    with ctx.read() as session:
+        total = session.scalar(select(func.count()).where(*where)) or 0
+        rows = session.execute(
+            select(*_line_columns())
+            .where(*where)
+            .order_by(_LINES.date, _LINES.id)
+            .limit(MAX_LINE_FINDINGS)
+        ).all()
+    found = [
+        _line(
+            "SPEND_OUTSIDE_GRANT",
+            ERROR,
+            row.id,
+            f"{_line_summary(row)} is dated outside the grant "
+            f"({grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}) and is left out of "
+            "every figure; correct its date or move it to the right grant.",
+        )
+        for row in rows
+    ]
+    yield from _capped(ctx, "SPEND_OUTSIDE_GRANT", ERROR, found, total, "lines outside the grant")
+
+
+def check_duplicate_suspect(ctx: CheckContext) -> Iterator[Finding]:
+    """Lines (up to the period end) sharing supplier, reference, net and VAT; empty
+    references are not compared."""
+    net = type_coerce(_LINES.net, BigInteger)
+    vat = type_coerce(_LINES.vat, BigInteger)
+    key = (_LINES.supplier, _LINES.reference, net, vat)
+    where = (
+        _LINES.grant_id == ctx.grant.id,
+        _LINES.reference != "",
+        _LINES.date >= ctx.grant.start_date,
+        _LINES.date <= ctx.as_at,
+    )
+    groups_query = select(*key).where(*where).group_by(*key).having(func.count() > 1)
+    with ctx.read() as session:
+        groups = session.execute(groups_query.limit(MAX_LINE_FINDINGS)).all()
+        total = session.scalar(select(func.count()).select_from(groups_query.subquery())) or 0
+        members = (
+            session.execute(
+                select(_LINES.id, *key)
+                .where(*where, tuple_(*key).in_([tuple(g) for g in groups]))
+                .order_by(_LINES.id)
+            ).all()
+            if groups
+            else []
+        )
+    ids: dict[tuple[Any, ...], list[int]] = {}
+    for row in members:
+        ids.setdefault(tuple(row[1:]), []).append(row.id)
+    found = [_duplicate(tuple(group), ids.get(tuple(group), [])) for group in groups]
+    yield from _capped(ctx, "DUPLICATE_SUSPECT", WARNING, found, total, "groups of duplicates")
+
+
+def _duplicate(group: tuple[Any, ...], line_ids: list[int]) -> Finding:
+    supplier, reference, net, vat = group
+    listed = ", ".join(str(i) for i in line_ids[:-1]) + f" and {line_ids[-1]}"
+    return _line(
+        "DUPLICATE_SUSPECT",
+        WARNING,
+        line_ids[-1],
+        f"Lines {listed} share supplier '{supplier}', reference '{reference}', net "
+        f"{format_money(from_pence(int(net)))} and VAT {format_money(from_pence(int(vat)))}; "
+        f"if one is entered twice, delete it (fundtracker-cli spend delete {line_ids[-1]}).",
+    )
+
+
+CHECKS: list[Check] = [
+    check_alloc_unmapped,
+    check_weights_not_100,
+    check_grant_allocation,  # GRANT_OVERALLOCATED and GRANT_UNALLOCATED
+    check_spend_unassigned,
+    check_spend_outside_grant,
+    check_alloc_overspent,
+    check_underspend_risk,
+    check_behind_profile,
+    check_duplicate_suspect,
+    check_plan_not_in_effect,
+]
+
+# Modules holding further checks that append themselves to CHECKS when imported.
+CHECK_MODULES: list[str] = []
+
+
+def run_checks(
+    db: Database,
+    grant_reference: str,
+    period: Period | None = None,
+    today: date | None = None,
+    report: Report | None = None,
+) -> list[Finding]:
+    """Every check of the grant as at the end of ``period`` (default: the quarter containing
+    ``today``, or the grant's last quarter once it has ended). Pass ``report`` when already
+    built for the same period to save building it again."""
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    grant = load_grant(db, grant_reference)
+    period = period or default_period(grant, today or date.today())
+    check_period(grant, period)
+    if report is None or report.period != period or report.grant.id != grant.id:
+        report = report_for(db, grant, period)
+    with db.read() as session:
+        thresholds = read_thresholds(session)
+    ctx = CheckContext(db, grant, report, period, thresholds)
+    return [finding for check in CHECKS for finding in check(ctx)]
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity == ERROR for f in findings)

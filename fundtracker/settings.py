@@ -1,0 +1,132 @@
+"""Settings kept with the data (the ``settings`` table), such as the checks' thresholds.
+
+Each setting is declared once in ``SETTINGS`` with its default and kind; to add one, add a
+line there. Values are stored as text and read back typed; a missing row means the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundtracker.errors import NotFoundError, ValidationError
+from fundtracker.models import Setting
+from fundtracker.money import money_str, parse_money
+from fundtracker.storage import Database
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: str  # "percent" (0 to 100, a Decimal) or "money" (a two-place Decimal)
+    default: Decimal
+    description: str
+
+
+UNDERSPEND_RISK_PERCENT = "checks.underspend_risk_percent"
+BEHIND_PROFILE_PERCENT = "checks.behind_profile_percent"
+
+SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec(
+            UNDERSPEND_RISK_PERCENT,
+            "percent",
+            Decimal("2"),
+            "UNDERSPEND_RISK fires when the projected underspend is more than this % of the award",
+        ),
+        SettingSpec(
+            BEHIND_PROFILE_PERCENT,
+            "percent",
+            Decimal("75"),
+            "BEHIND_PROFILE fires when a project's spend to date is under this % of its "
+            "profile to date",
+        ),
+    )
+}
+
+
+def _spec(key: str) -> SettingSpec:
+    spec = SETTINGS.get(key)
+    if spec is None:
+        known = ", ".join(sorted(SETTINGS))
+        raise NotFoundError(f"no setting '{key}' (settings: {known})")
+    return spec
+
+
+def parse_value(key: str, text: str) -> Decimal:
+    """The typed value of ``text`` for setting ``key``; refused with a clear message."""
+    spec = _spec(key)
+    if spec.kind == "money":
+        return parse_money(text)
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise ValidationError(f"{key}: '{text}' is not a percentage from 0 to 100")
+    return value
+
+
+def _text(key: str, value: Decimal) -> str:
+    return money_str(value) if _spec(key).kind == "money" else f"{value.normalize():f}"
+
+
+def read_setting(session: Session, key: str) -> Decimal:
+    """The setting's value, or its default when none is stored."""
+    spec = _spec(key)
+    stored = session.scalar(select(Setting.value).where(Setting.key == key))
+    return spec.default if stored is None else parse_value(key, stored)
+
+
+def get_setting(db: Database, key: str) -> Decimal:
+    with db.read() as session:
+        return read_setting(session, key)
+
+
+def all_settings(db: Database) -> dict[str, Decimal]:
+    with db.read() as session:
+        return {key: read_setting(session, key) for key in SETTINGS}
+
+
+def set_setting(db: Database, key: str, value: Decimal | str, reason: str = "") -> Decimal:
+    """Store a setting (audited); text is parsed as the setting's kind."""
+    typed = parse_value(key, value) if isinstance(value, str) else parse_value(key, str(value))
+    with db.unit_of_work(reason) as session:
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=_text(key, typed)))
+        else:
+            row.value = _text(key, typed)
+    return typed
+
+
+def reset_setting(db: Database, key: str, reason: str = "") -> Decimal:
+    """Forget a stored value so the default applies again."""
+    spec = _spec(key)
+    with db.unit_of_work(reason) as session:
+        row = session.get(Setting, key)
+        if row is not None:
+            session.delete(row)
+    return spec.default
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    underspend_risk_percent: Decimal
+    behind_profile_percent: Decimal
+
+
+def read_thresholds(session: Session) -> Thresholds:
+    return Thresholds(
+        underspend_risk_percent=read_setting(session, UNDERSPEND_RISK_PERCENT),
+        behind_profile_percent=read_setting(session, BEHIND_PROFILE_PERCENT),
+    )
+
+
+def get_thresholds(db: Database) -> Thresholds:
+    with db.read() as session:
+        return read_thresholds(session)
