@@ -54,3 +54,7 @@ class LockedError(FundtrackerError):
 
 class DatabaseError(FundtrackerError):
     """The database cannot be opened or upgraded as asked."""
+
+
+class ReadOnlyError(DatabaseError):
+    """This user may read the database but not change it; nothing was changed."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError as DriverDatabaseError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fundtracker import audit
-from fundtracker.errors import DatabaseError
+from fundtracker import audit, backup
+from fundtracker.errors import DatabaseError, ReadOnlyError
 
 APP_NAME = "fundtracker"
 DATABASE_ENV = "FUNDTRACKER_DATABASE"
@@ -59,6 +61,8 @@ class Database:
     db_user: str
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
     _readers: sessionmaker[Session] = field(init=False, repr=False)
+    # The automatic daily backup taken by this open, if one was due (SQLite only).
+    auto_backup: Path | None = None
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -74,6 +78,17 @@ class Database:
     def display_name(self) -> str:
         return str(self.sqlite_path) if self.sqlite_path else make_url(self.url).render_as_string()
 
+    @cached_property
+    def read_only(self) -> bool:
+        """True when this user may read but not change the data (the app shows read-only
+        mode): a SQLite file or folder that is not writable, or a PostgreSQL role without
+        INSERT on the tables."""
+        if self.sqlite_path is not None:
+            return not all(os.access(p, os.W_OK) for p in (self.sqlite_path, self.folder))
+        with self.engine.connect() as connection:
+            query = text("SELECT has_table_privilege(current_user, 'spend_lines', 'INSERT')")
+            return not connection.execute(query).scalar_one()
+
     @contextmanager
     def unit_of_work(self, reason: str = "") -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
@@ -85,11 +100,23 @@ class Database:
         try:
             yield session
             session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            if _is_permission_error(exc):
+                raise self._read_only_error() from exc
+            raise
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def _read_only_error(self) -> ReadOnlyError:
+        who = f"the database user {self.db_user}" if self.db_user else "you"
+        return ReadOnlyError(
+            f"{self.display_name} is read-only for {who}: nothing was changed. "
+            "Ask whoever looks after the database for write access."
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -109,21 +136,29 @@ def open_database(target: str | None = None, *, migrate: bool = True) -> Databas
     """Open (creating or upgrading as needed) the database named by ``target``."""
     url = resolve_url(target)
     sqlite_path = _sqlite_path(url)
+    is_new = True
     if sqlite_path is not None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         _refuse_non_database(sqlite_path)
+        is_new = not sqlite_path.exists() or sqlite_path.stat().st_size == 0
+        backup.check_before_open(sqlite_path)  # a damaged file is refused before any write
     engine = _create_engine(url)
     try:
         db_user = _database_user(engine)
         if migrate:
             upgrade(engine, sqlite_path)
-    except OperationalError as exc:
+        # The daily backup: new files have nothing to keep; deciding costs one folder look-up.
+        daily = backup.daily_backup(sqlite_path) if sqlite_path and not is_new else None
+    except DriverDatabaseError as exc:
         engine.dispose()
+        if sqlite_path is not None and backup.is_damage(exc.orig):
+            latest_good = backup.latest_good_backup(sqlite_path)
+            raise backup.CorruptDatabaseError(sqlite_path, latest_good) from exc
         raise DatabaseError(f"cannot open the database {target or url}: {exc.orig}") from exc
     except Exception:
         engine.dispose()
         raise
-    return Database(engine, url, sqlite_path, audit.os_user(), db_user)
+    return Database(engine, url, sqlite_path, audit.os_user(), db_user, auto_backup=daily)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -173,6 +208,11 @@ def _create_engine(url: str) -> Engine:
     return engine
 
 
+def _is_permission_error(exc: DBAPIError) -> bool:
+    # PostgreSQL: insufficient_privilege; SQLite: a file the user may not write.
+    return getattr(exc.orig, "sqlstate", None) == "42501" or "readonly database" in str(exc.orig)
+
+
 def _database_user(engine: Engine) -> str:
     if engine.dialect.name == "sqlite":
         return ""
@@ -215,9 +255,7 @@ def upgrade(engine: Engine, sqlite_path: Path | None) -> None:
             f"this program knows schema {head} at most — install the newer version to open it"
         )
     if current is not None and sqlite_path is not None:
-        from fundtracker.backup import backup_before_migration
-
-        backup_before_migration(sqlite_path, current)
+        backup.backup_before_migration(sqlite_path, current)
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
