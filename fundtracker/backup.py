@@ -314,10 +314,12 @@ def check_restorable(source: Path) -> None:
     """Refuse anything but a sound Fundtracker database."""
     if not source.is_file():
         raise DatabaseError(f"there is no file at {source}")
+    with source.open("rb") as handle:
+        is_sqlite = handle.read(16) == SQLITE_HEADER
+    if is_sqlite and not integrity_ok(source):
+        raise DatabaseError(f"{source} fails SQLite's integrity check; nothing was restored")
     if not has_fundtracker_schema(source):
         raise DatabaseError(f"{source} is not a Fundtracker database; nothing was restored")
-    if not integrity_ok(source):
-        raise DatabaseError(f"{source} fails SQLite's integrity check; nothing was restored")
 
 
 def restore(database: Path, source: Path) -> Path | None:
