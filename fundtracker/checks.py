@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, func, or_, select, tuple_, type_coerce
@@ -224,7 +224,8 @@ def check_behind_profile(ctx: CheckContext) -> Iterator[Finding]:
 def _percent_of(part: Decimal, whole: Decimal) -> str:
     if whole == 0:
         return "0"
-    return f"{(part * 100 / whole).quantize(Decimal('0.1'))}"
+    # Rounded down, so a share just under a threshold never reads as the threshold itself.
+    return f"{(part * 100 / whole).quantize(Decimal('0.01'), rounding=ROUND_DOWN)}"
 
 
 # --- Spend lines ----------------------------------------------------------------------------
