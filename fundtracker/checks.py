@@ -374,7 +374,7 @@ CHECKS: list[Check] = [
 ]
 
 # Modules holding further checks that append themselves to CHECKS when imported.
-CHECK_MODULES: list[str] = []
+CHECK_MODULES: list[str] = ["fundtracker.returns.checks"]
 
 
 def run_checks(

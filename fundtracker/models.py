@@ -434,6 +434,8 @@ class Submission(Base):
     """A submitted return: an immutable snapshot of every figure, with its checksum."""
 
     __tablename__ = "submissions"
+    # The snapshot can be megabytes; the audit event of a submission records its checksum.
+    audit_ignore: ClassVar[frozenset[str]] = frozenset({"snapshot"})
     __table_args__ = (UniqueConstraint("grant_id", "period", "version_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

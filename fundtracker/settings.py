@@ -28,6 +28,7 @@ class SettingSpec:
 
 UNDERSPEND_RISK_PERCENT = "checks.underspend_risk_percent"
 BEHIND_PROFILE_PERCENT = "checks.behind_profile_percent"
+EVIDENCE_THRESHOLD = "checks.evidence_threshold"
 
 SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
@@ -44,6 +45,12 @@ SETTINGS: dict[str, SettingSpec] = {
             Decimal("75"),
             "BEHIND_PROFILE fires when a project's spend to date is under this % of its "
             "profile to date",
+        ),
+        SettingSpec(
+            EVIDENCE_THRESHOLD,
+            "money",
+            Decimal("500.00"),
+            "NO_EVIDENCE names actual lines of at least this claimable amount with no attachment",
         ),
     )
 }

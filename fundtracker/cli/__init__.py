@@ -16,9 +16,15 @@ from fundtracker.errors import FundtrackerError
 
 
 def _command_modules() -> list[object]:
-    from fundtracker.cli import backup_commands, report_commands, setup_commands, spend_commands
+    from fundtracker.cli import (
+        backup_commands,
+        report_commands,
+        return_commands,
+        setup_commands,
+        spend_commands,
+    )
 
-    return [setup_commands, spend_commands, report_commands, backup_commands]
+    return [setup_commands, spend_commands, report_commands, backup_commands, return_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

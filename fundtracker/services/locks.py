@@ -46,3 +46,28 @@ def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: st
             f"allocation {code}: cannot change its {what}: the return for {submission.period} "
             f"(version {submission.version_number}) has been submitted; reopen it first"
         )
+
+
+def submitted_for_period(session: Session, grant_id: int, period: str) -> Submission | None:
+    """The period's submitted return (its latest version) unless it has been reopened."""
+    return session.scalar(
+        select(Submission)
+        .where(
+            Submission.grant_id == grant_id,
+            Submission.period == period,
+            Submission.reopened_at.is_(None),
+        )
+        .order_by(Submission.version_number.desc())
+        .limit(1)
+    )
+
+
+def refuse_submitted_period(session: Session, grant: Grant, period: object, what: str) -> None:
+    """Refuse a change to what a submitted return of ``period`` holds (e.g. its narratives)."""
+    submission = submitted_for_period(session, grant.id, str(period))
+    if submission is not None:
+        raise LockedError(
+            f"cannot change {what}: the return for {submission.period} "
+            f"(version {submission.version_number}) was submitted on "
+            f"{submission.submitted_at:%d/%m/%Y}; reopen it first"
+        )

@@ -1,0 +1,142 @@
+"""The returns' checks, appended to ``fundtracker.checks.CHECKS`` when this module loads
+(it is named in ``CHECK_MODULES`` there).
+
+- ``SUBMITTED_CHANGED`` (error): the data under a submitted return no longer gives the
+  figures it submitted.
+- ``NO_EVIDENCE`` (warning): an actual (paid or accrued) line at or above the evidence
+  threshold (setting ``checks.evidence_threshold``, default £500) has no attachment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import exists, func, select
+
+from fundtracker.checks import (
+    CHECKS,
+    ERROR,
+    WARNING,
+    CheckContext,
+    Finding,
+    _capped,
+    _line,
+    _line_columns,
+    _line_summary,
+)
+from fundtracker.figures import claimable_pence, report_for
+from fundtracker.models import ACTUAL_STATUSES, Attachment, SpendLine, Submission
+from fundtracker.money import format_money, to_pence
+from fundtracker.periods import Period
+from fundtracker.settings import EVIDENCE_THRESHOLD, read_setting
+
+MAX_DIFFERENCES_SHOWN = 3
+_LINES = SpendLine.__table__.c
+
+
+# --- SUBMITTED_CHANGED ---------------------------------------------------------------------
+
+
+def figures_of(report_json: dict[str, Any]) -> dict[str, str]:
+    """The submitted figures of a report, flattened to ``where -> amount`` for comparison:
+    summary, each project's money columns, unassigned spend and each priority row."""
+    flat: dict[str, str] = {}
+    for key, value in report_json["summary"].items():
+        flat[f"summary {key}"] = value
+    for item in report_json["allocations"]:
+        for key in ("budget", "spend_to_date", "committed", "forecast_outturn", "variance"):
+            flat[f"project {item['code']} {key}"] = item[key]
+        for quarter, value in item["quarters"].items():
+            flat[f"project {item['code']} {quarter}"] = value
+    for key in ("spend_to_date", "committed"):
+        flat[f"unassigned {key}"] = report_json["unassigned"][key]
+    for row in report_json["priorities"]:
+        label = f"priority {row['plan']} {row['code'] or 'Unaligned'}"
+        flat[f"{label} budget"] = row["budget"]
+        flat[f"{label} spend_to_date"] = row["spend_to_date"]
+    return flat
+
+
+def differences(submitted: dict[str, str], now: dict[str, str]) -> list[str]:
+    changed = []
+    for where in sorted(submitted.keys() | now.keys()):
+        before, after = submitted.get(where), now.get(where)
+        if before != after:
+            changed.append(f"{where} was {_shown(before)}, is now {_shown(after)}")
+    return changed
+
+
+def _shown(amount: str | None) -> str:
+    return "absent" if amount is None else format_money(Decimal(amount))
+
+
+def check_submitted_changed(ctx: CheckContext) -> Iterator[Finding]:
+    """Every standing submission of the grant, whatever the period being checked."""
+    with ctx.read() as session:
+        standing = list(
+            session.scalars(
+                select(Submission)
+                .where(Submission.grant_id == ctx.grant.id, Submission.reopened_at.is_(None))
+                .order_by(Submission.period_end)
+            )
+        )
+    for submission in standing:
+        period = Period.parse(submission.period)
+        report = ctx.report if period == ctx.period else report_for(ctx.db, ctx.grant, period)
+        submitted = json.loads(submission.snapshot)["report"]
+        changed = differences(figures_of(submitted), figures_of(report.to_json()))
+        if changed:
+            yield ctx.grant_finding(
+                "SUBMITTED_CHANGED", ERROR, _changed_message(submission, changed)
+            )
+
+
+def _changed_message(submission: Submission, changed: list[str]) -> str:
+    shown = "; ".join(changed[:MAX_DIFFERENCES_SHOWN])
+    more = len(changed) - MAX_DIFFERENCES_SHOWN
+    extra = f" (and {more} more)" if more > 0 else ""
+    return (
+        f"The return for {submission.period} (version {submission.version_number}, submitted "
+        f"{submission.submitted_at:%d/%m/%Y}) no longer matches the data: {shown}{extra}. "
+        "Undo the change, or reopen the return and submit it again so the OPCC has the "
+        "right figures."
+    )
+
+
+# --- NO_EVIDENCE ---------------------------------------------------------------------------
+
+
+def check_no_evidence(ctx: CheckContext) -> Iterator[Finding]:
+    with ctx.read() as session:
+        threshold = read_setting(session, EVIDENCE_THRESHOLD)
+        has_attachment = exists().where(Attachment.spend_line_id == _LINES.id)
+        where = (
+            _LINES.grant_id == ctx.grant.id,
+            _LINES.status.in_(ACTUAL_STATUSES),
+            _LINES.date >= ctx.grant.start_date,
+            _LINES.date <= ctx.as_at,
+            claimable_pence() >= to_pence(threshold),
+            ~has_attachment,
+        )
+        total = session.scalar(select(func.count()).select_from(SpendLine).where(*where)) or 0
+        rows = session.execute(
+            select(*_line_columns()).where(*where).order_by(_LINES.date, _LINES.id).limit(50)
+        ).all()
+    found = [
+        _line(
+            "NO_EVIDENCE",
+            WARNING,
+            row.id,
+            f"{_line_summary(row)} is at or above the {format_money(threshold)} evidence "
+            f"threshold and has no invoice or receipt attached: "
+            f"fundtracker-cli attach {row.id} FILE.",
+        )
+        for row in rows
+    ]
+    yield from _capped(ctx, "NO_EVIDENCE", WARNING, found, total, "lines without evidence")
+
+
+CHECKS.extend([check_submitted_changed, check_no_evidence])

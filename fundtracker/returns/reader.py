@@ -1,0 +1,278 @@
+"""Reading a monitoring return workbook back into the report's JSON shape (issue 4's).
+
+It reads our own workbooks and ones an officer has opened and saved in Excel: sheets and
+columns are found by their names and header texts, not their positions, numbers may come
+back as floats, and dates as dates or text. Anything that is not such a return is refused
+with a message naming what is missing and where.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from fundtracker.dates import parse_date
+from fundtracker.errors import FundtrackerError
+from fundtracker.money import PENNY, money_str, parse_money
+from fundtracker.returns.workbook import PRIORITY_HEADERS, PROJECT_HEADERS, SHEETS
+
+HEADER_SEARCH_ROWS = 20  # a header row may sit below a title block
+SUMMARY_MONEY = {
+    "award": "Award",
+    "received": "Received to date",
+    "spend_this_period": "Spend this period",
+    "spend_to_date": "Spend to date",
+    "committed": "Committed",
+    "forecast_outturn": "Forecast outturn",
+    "projected_underspend": "Projected underspend",
+    "projected_overspend": "Projected overspend",
+    "unallocated": "Unallocated",
+}
+# Excel's own arithmetic leaves binary noise on results (0.30000000000000004); amounts within
+# this of a whole penny are that penny, anything further is refused as not an amount.
+FLOAT_NOISE = Decimal("0.000001")
+
+
+class UnreadableReturnError(FundtrackerError):
+    """The file cannot be opened as an Excel workbook at all."""
+
+
+class NotAReturnError(FundtrackerError):
+    """The workbook opens but is not a monitoring return in this format."""
+
+
+def read_return(path: Path) -> dict[str, Any]:
+    """The return in ``path`` as the report JSON (amounts as two-decimal strings)."""
+    workbook = _open(Path(path))
+    try:
+        missing = [name for name in SHEETS[:3] if name not in workbook.sheetnames]
+        if missing:
+            raise NotAReturnError(
+                f"{Path(path).name} is not a monitoring return: it has no "
+                f"{', '.join(repr(m) for m in missing)} sheet (its sheets: "
+                f"{', '.join(workbook.sheetnames)})"
+            )
+        summary = _summary(workbook["Summary"])
+        allocations, unassigned = _projects(workbook["Projects"])
+        priorities = _priorities(workbook["Priorities"])
+    finally:
+        workbook.close()
+    return _report(summary, allocations, unassigned, priorities)
+
+
+def _open(path: Path) -> Any:
+    if not path.is_file():
+        raise UnreadableReturnError(f"{path} is not a file")
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableReturnError(
+            f"{path.name} cannot be read as an Excel workbook (.xlsx): {exc}"
+        ) from exc
+
+
+# --- Cells -----------------------------------------------------------------------------------
+
+
+def _where(sheet: Any, row: int, column: int) -> str:
+    return f"{sheet.title}!{get_column_letter(column)}{row}"
+
+
+def _money(value: Any, where: str, blank: str | None = None) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if blank is None:
+            raise NotAReturnError(f"{where}: an amount is required")
+        return blank
+    try:
+        if isinstance(value, float):
+            exact = Decimal(repr(value))
+            rounded = exact.quantize(PENNY)
+            if abs(exact - rounded) > FLOAT_NOISE:
+                raise NotAReturnError(f"{where}: {value} has fractions of a penny")
+            return money_str(rounded)
+        return money_str(parse_money(value))
+    except FundtrackerError as exc:
+        raise NotAReturnError(f"{where}: {exc}") from exc
+
+
+def _date(value: Any, where: str) -> str:
+    try:
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return parse_date(str(value or "")).isoformat()
+    except FundtrackerError as exc:
+        raise NotAReturnError(f"{where}: {exc}") from exc
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _rows(sheet: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+# --- Sheets ----------------------------------------------------------------------------------
+
+
+def _summary(sheet: Any) -> dict[str, tuple[Any, str]]:
+    """Label -> (value, cell) for every label in column A."""
+    found: dict[str, tuple[Any, str]] = {}
+    for number, row in enumerate(_rows(sheet), 1):
+        if row and isinstance(row[0], str) and row[0].strip():
+            value = row[1] if len(row) > 1 else None
+            found.setdefault(row[0].strip(), (value, _where(sheet, number, 2)))
+    required = [
+        "Grant reference",
+        "Period",
+        "Period start",
+        "Period end",
+        *SUMMARY_MONEY.values(),
+    ]
+    missing = [label for label in required if label not in found]
+    if missing:
+        raise NotAReturnError(
+            f"not a monitoring return: the Summary sheet has no {', '.join(missing)} row"
+        )
+    return found
+
+
+def _header(
+    sheet: Any, rows: list[tuple[Any, ...]], headers: tuple[str, ...]
+) -> tuple[int, dict[str, int]]:
+    """(index of the header row, header text -> column index) for a sheet's table."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        texts = [_text(cell) for cell in row]
+        if all(h in texts for h in headers):
+            return index, {h: texts.index(h) for h in headers}
+    raise NotAReturnError(
+        f"not a monitoring return: the {sheet.title} sheet has no header row with "
+        f"{', '.join(headers)}"
+    )
+
+
+def _cell(row: tuple[Any, ...], column: int) -> Any:
+    return row[column] if column < len(row) else None
+
+
+def _projects(sheet: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows = _rows(sheet)
+    header, columns = _header(sheet, rows, PROJECT_HEADERS)
+    allocations: list[dict[str, Any]] = []
+    unassigned = {"spend_to_date": "0.00", "committed": "0.00"}
+    for offset, row in enumerate(rows[header + 1 :], header + 2):
+        code = _text(_cell(row, columns["Code"]))
+        if code == "Total" or not any(c is not None and c != "" for c in row):
+            break
+
+        def money(
+            name: str, blank: str | None = None, row: tuple[Any, ...] = row, offset: int = offset
+        ) -> str:
+            column = columns[name]
+            return _money(_cell(row, column), _where(sheet, offset, column + 1), blank)
+
+        if code == "Unassigned":
+            unassigned = {
+                "spend_to_date": money("Spend to date", "0.00"),
+                "committed": money("Committed", "0.00"),
+            }
+            continue
+        allocations.append(
+            {
+                "code": code,
+                "name": _text(_cell(row, columns["Project"])),
+                "lead": _text(_cell(row, columns["Lead partner"])),
+                "budget": money("Budget"),
+                "quarters": {q: money(q, "0.00") for q in ("Q1", "Q2", "Q3", "Q4")},
+                "spend_to_date": money("Spend to date"),
+                "committed": money("Committed"),
+                "forecast_outturn": money("Forecast outturn"),
+                "variance": money("Variance"),
+                "rag": _text(_cell(row, columns["RAG"])),
+                "outputs": _text(_cell(row, columns["Outputs and outcomes"])),
+                "variance_explanation": _text(_cell(row, columns["Variance explanation"])),
+            }
+        )
+    return allocations, unassigned
+
+
+def _priorities(sheet: Any) -> list[dict[str, Any]]:
+    rows = _rows(sheet)
+    header, columns = _header(sheet, rows, PRIORITY_HEADERS[:5])
+    found = []
+    for offset, row in enumerate(rows[header + 1 :], header + 2):
+        plan = _text(_cell(row, columns["Plan"]))
+        if not plan:
+            break
+        code = _text(_cell(row, columns["Code"]))
+        found.append(
+            {
+                "plan": plan,
+                "code": code or None,
+                "title": _text(_cell(row, columns["Priority"])),
+                "budget": _money(
+                    _cell(row, columns["Budget"]), _where(sheet, offset, columns["Budget"] + 1)
+                ),
+                "spend_to_date": _money(
+                    _cell(row, columns["Spend to date"]),
+                    _where(sheet, offset, columns["Spend to date"] + 1),
+                ),
+            }
+        )
+    return found
+
+
+def _report(
+    summary: dict[str, tuple[Any, str]],
+    allocations: list[dict[str, Any]],
+    unassigned: dict[str, Any],
+    priorities: list[dict[str, Any]],
+) -> dict[str, Any]:
+    def money(label: str) -> str:
+        value, where = summary[label]
+        return _money(value, where)
+
+    figures = {key: money(label) for key, label in SUMMARY_MONEY.items()}
+    if "Allocated" in summary:
+        figures["allocated"] = money("Allocated")
+    else:  # by definition, unallocated = award - allocated
+        figures["allocated"] = money_str(
+            Decimal(figures["award"]) - Decimal(figures["unallocated"])
+        )
+
+    def text(label: str) -> str:
+        return _text(summary.get(label, (None, ""))[0])
+
+    return {
+        "grant": text("Grant reference"),
+        "period": text("Period"),
+        "period_start": _date(*summary["Period start"]),
+        "period_end": _date(*summary["Period end"]),
+        "grant_details": {
+            "reference": text("Grant reference"),
+            "name": text("Grant name"),
+            "funder": text("Funder"),
+            "recipient": text("Recipient"),
+            "award": figures["award"],
+        },
+        "summary": {key: figures[key] for key in sorted(figures)},
+        "allocations": allocations,
+        "unassigned": unassigned,
+        "priorities": priorities,
+        "return": {
+            "status": text("Status"),
+            "version": text("Version"),
+            "prepared_by": text("Prepared by"),
+            "prepared_on": _date(*summary["Prepared on"]) if text("Prepared on") else None,
+            "checksum": text("Checksum"),
+        },
+    }
