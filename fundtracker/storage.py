@@ -26,9 +26,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from fundtracker import audit, backup
-from fundtracker.errors import DatabaseError, ReadOnlyError
+from fundtracker.errors import ConflictError, DatabaseError, ReadOnlyError
 
 APP_NAME = "fundtracker"
 DATABASE_ENV = "FUNDTRACKER_DATABASE"
@@ -105,6 +106,14 @@ class Database:
             if _is_permission_error(exc):
                 raise self._read_only_error() from exc
             raise
+        except StaleDataError as exc:
+            # Two editors read the same version at once (PostgreSQL lets both read); the
+            # version check in the UPDATE stopped the second one.
+            session.rollback()
+            raise ConflictError(
+                "someone else changed this record at the same moment; nothing was changed: "
+                "reload it and make your change again"
+            ) from exc
         except BaseException:
             session.rollback()
             raise
