@@ -18,13 +18,21 @@ from fundtracker.errors import FundtrackerError
 def _command_modules() -> list[object]:
     from fundtracker.cli import (
         backup_commands,
+        import_commands,
         report_commands,
         return_commands,
         setup_commands,
         spend_commands,
     )
 
-    return [setup_commands, spend_commands, report_commands, backup_commands, return_commands]
+    return [
+        setup_commands,
+        spend_commands,
+        report_commands,
+        backup_commands,
+        import_commands,
+        return_commands,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,693 @@
+"""Ledger import: find the layout, preview, plan (dry run) and commit, batches and undo.
+
+A dry run and a real import run the same code in one transaction; only the real one commits.
+Rows stream from the file in chunks and are written with bulk Core inserts, so memory does not
+grow with the file beyond one small key per imported line (for duplicate detection).
+
+Assignment order for each line: the ``allocation`` column's code; then the grant's rules in
+priority order; then the cost centre when exactly one allocation has it; else unassigned.
+A line already in the grant (same date, reference, supplier, net and VAT) or repeated within
+the file is a duplicate: skipped and reported, never merged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import Table as SqlTable
+from sqlalchemy.orm import Session
+
+from fundtracker import audit
+from fundtracker.errors import FundtrackerError, LockedError, NotFoundError, ValidationError
+from fundtracker.files import atomic_path
+from fundtracker.ledger.mapping import (
+    HEADER_SEARCH_ROWS,
+    ColumnMapping,
+    detect_mapping,
+    find_header,
+)
+from fundtracker.ledger.profiles import ProfileSettings, load_profile, save_profile
+from fundtracker.ledger.reading import FileFacts, Table, UnreadableFileError, examine
+from fundtracker.ledger.rows import CellError, LineValues, RowParser, cell_text, is_blank
+from fundtracker.ledger.rules import CompiledRule, first_match, grant_rules
+from fundtracker.models import Grant, ImportBatch, SpendLine
+from fundtracker.money import to_pence
+from fundtracker.safe_text import csv_safe
+from fundtracker.services.grants import get_grant
+from fundtracker.services.locks import locked_until
+from fundtracker.storage import Database, utcnow
+
+CHUNK_ROWS = 2000
+SOURCE = "import"
+# Bulk statements go to the tables themselves (Core), not through one ORM object per line.
+SPEND_TABLE = cast(SqlTable, SpendLine.__table__)
+BATCH_TABLE = cast(SqlTable, ImportBatch.__table__)
+
+
+class ImportCancelled(FundtrackerError):
+    """The officer cancelled the import; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file. ``mapping`` is ``{field: column header}`` and wins over a profile,
+    which wins over recognised header names; an empty column leaves a field unmapped."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    profile: str | None = None
+    save_profile: str | None = None
+    date_format: str | None = None
+    sheet: str | None = None
+    skip_errors: bool = False
+    errors_out: Path | None = None
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What the import wizard shows before any row is parsed."""
+
+    file_name: str
+    kind: str
+    encoding: str | None
+    delimiter: str | None
+    sheets: list[str]
+    sheet: str | None
+    header_row: int
+    mapping: ColumnMapping
+    date_format: str | None
+    sha256: str
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return self.mapping.headers
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One row as it would be stored (``values``), or why it cannot be (``errors``).
+    ``kind`` is ``line``, ``total`` (skipped) or ``error``."""
+
+    row: int
+    kind: str
+    values: LineValues | None
+    errors: list[CellError]
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """``done`` of ``total`` (bytes of a CSV, rows of a sheet) and the data rows read so far."""
+
+    rows_read: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RowNote:
+    row: int
+    message: str
+
+
+@dataclass
+class ImportResult:
+    """Everything an import did, or (dry run) would do. ``imported`` is what was (or would
+    be) written: 0 when bad rows refused the file."""
+
+    file_name: str
+    sha256: str
+    grant: str
+    dry_run: bool
+    mapping: dict[str, str]
+    header_row: int
+    rows_read: int = 0
+    importable: int = 0
+    unassigned: int = 0
+    errors: list[CellError] = field(default_factory=list)
+    bad_rows: int = 0
+    duplicate_rows: list[RowNote] = field(default_factory=list)
+    skipped_rows: list[RowNote] = field(default_factory=list)
+    batch: int | None = None
+    refused: bool = False
+    earlier_batches: list[int] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return 0 if self.refused else self.importable
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_rows)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skipped_rows)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows_read": self.rows_read,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "unassigned": self.unassigned if not self.refused else 0,
+            "errors": self.bad_rows,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (keys are a contract)."""
+        counts = self.counts()
+        return {
+            **counts,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in self.errors
+            ],
+            "bad_rows": self.bad_rows,
+            "batch": self.batch,
+            "dry_run": self.dry_run,
+            "refused": self.refused,
+            "importable": self.importable,
+            "duplicate_rows": [{"row": d.row, "message": d.message} for d in self.duplicate_rows],
+            "skipped_rows": [{"row": s.row, "reason": s.message} for s in self.skipped_rows],
+            "file": self.file_name,
+            "sha256": self.sha256,
+            "grant": self.grant,
+            "header_row": self.header_row,
+            "mapping": self.mapping,
+            "earlier_batches": self.earlier_batches,
+        }
+
+
+# --- Layout and preview (no grant needed) --------------------------------------------------
+
+
+def resolve_options(db: Database | None, options: ImportOptions) -> ProfileSettings:
+    """The mapping, date format and sheet to use: explicit options over the named profile."""
+    saved = ProfileSettings()
+    if options.profile:
+        if db is None:
+            raise ValidationError("a profile needs the database")
+        with db.read() as session:
+            saved = load_profile(session, options.profile)
+    return ProfileSettings(
+        {**saved.mapping, **options.mapping},
+        options.date_format or saved.date_format,
+        options.sheet or saved.sheet,
+    )
+
+
+@contextmanager
+def open_layout(
+    path: Path, settings: ProfileSettings
+) -> Iterator[tuple[FileLayout, Table, Iterator[tuple[int, Sequence[object]]]]]:
+    """Open the file, find its header row and mapping; yield them with the rows below."""
+    facts = examine(Path(path))
+    with Table(facts, settings.sheet) as table:
+        rows = table.rows()
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        header_row, mapping = _find_layout(facts, head, settings.mapping)
+        layout = FileLayout(
+            facts.name,
+            facts.kind,
+            facts.encoding,
+            table.delimiter,
+            table.sheets,
+            table.sheet,
+            header_row,
+            mapping,
+            settings.date_format,
+            facts.sha256,
+        )
+        below = chain((r for r in head if r[0] > header_row), rows)
+        yield layout, table, below
+
+
+def _find_layout(
+    facts: FileFacts, head: list[tuple[int, Sequence[object]]], explicit: Mapping[str, str]
+) -> tuple[int, ColumnMapping]:
+    if all(is_blank(cells) for _, cells in head):
+        raise UnreadableFileError(f"{facts.name} has no rows")
+    found = find_header(head, explicit)
+    if found is None:
+        first = next(cells for _, cells in head if not is_blank(cells))
+        shown = ", ".join(f"'{cell_text(c)}'" for c in first if cell_text(c))[:300]
+        raise ValidationError(
+            f"cannot find the header row of {facts.name}: no row among the first "
+            f"{HEADER_SEARCH_ROWS} names the date and amount columns (first row: {shown}). "
+            "Name the columns with --map FIELD=COLUMN"
+        )
+    number, cells = found
+    return number, detect_mapping(cells, explicit, number)
+
+
+def inspect_file(path: Path, options: ImportOptions, db: Database | None = None) -> FileLayout:
+    """Sheets, header row, headers and the mapping that would be used (for the wizard)."""
+    with open_layout(path, resolve_options(db, options)) as (layout, _table, _rows):
+        return layout
+
+
+def preview_rows(
+    path: Path, options: ImportOptions, limit: int = 20, db: Database | None = None
+) -> list[PreviewRow]:
+    """The first ``limit`` data rows parsed as they would be stored, with per-cell errors."""
+    settings = resolve_options(db, options)
+    preview: list[PreviewRow] = []
+    with open_layout(path, settings) as (layout, _table, rows):
+        parser = RowParser(layout.mapping, settings.date_format)
+        for number, cells in rows:
+            if len(preview) >= limit:
+                break
+            if is_blank(cells):
+                continue
+            if parser.is_total(cells):
+                preview.append(PreviewRow(number, "total", None, []))
+                continue
+            values, errors = parser.parse(number, cells)
+            preview.append(PreviewRow(number, "line" if values else "error", values, errors))
+    return preview
+
+
+# --- Plan and commit -----------------------------------------------------------------------
+
+
+def plan_import(
+    db: Database,
+    grant_reference: str,
+    path: Path,
+    options: ImportOptions,
+    progress: Callable[[ImportProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> ImportResult:
+    """Everything the import would do (counts, duplicates, errors, unassigned); changes
+    nothing."""
+    return run_import(db, grant_reference, path, options, True, progress, cancel)
+
+
+def commit_import(
+    db: Database,
+    grant_reference: str,
+    path: Path,
+    options: ImportOptions,
+    progress: Callable[[ImportProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    reason: str = "",
+) -> ImportResult:
+    """Import the file as one batch, all or nothing (or the good rows with skip_errors).
+    ``cancel`` returning True stops it with nothing written (ImportCancelled)."""
+    return run_import(db, grant_reference, path, options, False, progress, cancel, reason)
+
+
+class _Discard(Exception):
+    """Roll the unit of work back (a dry run or a refused file), keeping the result."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+def run_import(
+    db: Database,
+    grant_reference: str,
+    path: Path,
+    options: ImportOptions,
+    dry_run: bool,
+    progress: Callable[[ImportProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    reason: str = "",
+) -> ImportResult:
+    settings = resolve_options(db, options)
+    with ExitStack() as stack:
+        layout, table, rows = stack.enter_context(open_layout(path, settings))
+        report = _open_report(stack, options.errors_out, layout)
+        try:
+            with db.unit_of_work(reason or f"import {layout.file_name}") as session:
+                grant = get_grant(session, grant_reference)
+                scan = _Scan(session, grant, layout, settings, report, table)
+                scan.skip_errors = options.skip_errors
+                scan.progress, scan.cancel = progress, cancel
+                result = scan.run(rows, dry_run)
+                if dry_run or result.refused:
+                    raise _Discard(result)
+                _finish_batch(session, scan.batch_id, layout, result, options, settings)
+        except _Discard as discard:
+            result = discard.result
+        return result
+
+
+def _open_report(stack: ExitStack, target: Path | None, layout: FileLayout) -> Any:
+    if target is None:
+        return None
+    temporary = stack.enter_context(atomic_path(Path(target)))
+    handle: TextIO = stack.enter_context(temporary.open("w", encoding="utf-8-sig", newline=""))
+    writer = csv.writer(handle)
+    writer.writerow(["row", "problems", *layout.headers])
+    return writer
+
+
+class _Scan:
+    """One pass over the rows: classify, assign, and insert in chunks."""
+
+    def __init__(
+        self,
+        session: Session,
+        grant: Grant,
+        layout: FileLayout,
+        settings: ProfileSettings,
+        report: Any,
+        table: Table,
+    ):
+        self.session = session
+        self.grant = grant
+        self.layout = layout
+        self.parser = RowParser(layout.mapping, settings.date_format, self._allocation_problem)
+        self.report = report
+        self.table = table
+        self.progress: Callable[[ImportProgress], None] | None = None
+        self.cancel: Callable[[], bool] | None = None
+        self.skip_errors = False
+        self.codes = {a.code.casefold(): a.id for a in grant.allocations}
+        self.cost_centres = _unique_cost_centres(grant)
+        self.rules: list[CompiledRule] = grant_rules(session, grant.id)
+        self.lock = locked_until(session, grant.id)
+        self.seen = _existing_keys(session, grant.id)
+        self.pending: list[dict[str, Any]] = []
+        self.batch_id = 0
+
+    def run(self, rows: Iterator[tuple[int, Sequence[object]]], dry_run: bool) -> ImportResult:
+        layout = self.layout
+        result = ImportResult(
+            layout.file_name,
+            layout.sha256,
+            self.grant.reference,
+            dry_run,
+            layout.mapping.names(),
+            layout.header_row,
+        )
+        result.earlier_batches = _earlier_batches(self.session, self.grant.id, layout.sha256)
+        self.batch_id = _create_batch(self.session, self.grant, layout)
+        for count, (number, cells) in enumerate(rows, 1):
+            if not is_blank(cells):
+                self._row(result, number, cells)
+            if count % CHUNK_ROWS == 0:
+                self._checkpoint(result)
+        result.refused = result.bad_rows > 0 and not self.skip_errors
+        if not result.refused:
+            self._flush()
+        self._checkpoint(result)
+        return result
+
+    def _row(self, result: ImportResult, number: int, cells: Sequence[object]) -> None:
+        result.rows_read += 1
+        if self.parser.is_total(cells):
+            result.skipped_rows.append(RowNote(number, "totals row"))
+            return
+        values, errors = self.parser.parse(number, cells)
+        if values is None:
+            self._bad(result, number, cells, errors)
+            return
+        key = natural_key(values)
+        first = self.seen.get(key)
+        if first is not None:
+            message = f"repeats row {first}" if first else "already in the grant"
+            result.duplicate_rows.append(RowNote(number, message))
+            return
+        allocation_id, errors = self._check(number, values)
+        if errors:
+            self._bad(result, number, cells, errors)
+            return
+        self.seen[key] = number
+        result.importable += 1
+        result.unassigned += allocation_id is None
+        if result.bad_rows and not self.skip_errors:
+            return  # the file is refused anyway: stop writing
+        self.pending.append(self._line(number, values, allocation_id))
+        if len(self.pending) >= CHUNK_ROWS:
+            self._flush()
+
+    def _check(self, number: int, values: LineValues) -> tuple[int | None, list[CellError]]:
+        errors = []
+        allocation_id = self.codes.get(values.allocation.casefold()) if values.allocation else None
+        if self.lock is not None and values.date <= self.lock.period_end:
+            errors.append(
+                CellError(
+                    number,
+                    self.parser.mapping.label("date"),
+                    f"{values.date:%d/%m/%Y} is locked: the return for {self.lock.period} "
+                    f"(to {self.lock.period_end:%d/%m/%Y}) has been submitted; reopen it first",
+                )
+            )
+        if allocation_id is None and not errors:
+            allocation_id = self._assign(values)
+        return allocation_id, errors
+
+    def _allocation_problem(self, code: str) -> str | None:
+        """Why a code in the allocation column is refused: a typo must not become unassigned."""
+        if code.casefold() in self.codes:
+            return None
+        codes = ", ".join(a.code for a in self.grant.allocations) or "none yet"
+        return f"'{code}' is not a project of grant {self.grant.reference} (its projects: {codes})"
+
+    def _assign(self, values: LineValues) -> int | None:
+        fields = {
+            "supplier": values.supplier,
+            "description": values.description,
+            "reference": values.reference,
+            "cost_centre": values.cost_centre,
+            "account_code": values.account_code,
+        }
+        by_rule = first_match(self.rules, fields)
+        if by_rule is not None:
+            return by_rule
+        return self.cost_centres.get(values.cost_centre.strip().casefold())
+
+    def _bad(
+        self, result: ImportResult, number: int, cells: Sequence[object], errors: list[CellError]
+    ) -> None:
+        result.bad_rows += 1
+        result.errors.extend(errors)
+        if self.report is not None:
+            problems = "; ".join(f"{e.column}: {e.message}" for e in errors)
+            self.report.writerow([number, csv_safe(problems), *(_report_cell(c) for c in cells)])
+
+    def _line(self, number: int, values: LineValues, allocation_id: int | None) -> dict[str, Any]:
+        return {
+            "grant_id": self.grant.id,
+            "allocation_id": allocation_id,
+            "date": values.date,
+            "supplier": values.supplier,
+            "description": values.description,
+            "reference": values.reference,
+            "cost_centre": values.cost_centre,
+            "account_code": values.account_code,
+            "net": values.net,
+            "vat": values.vat,
+            "vat_recoverable": True,
+            "status": values.status,
+            "notes": "",
+            "source": SOURCE,
+            "batch_id": self.batch_id,
+            "source_row": number,
+            "version": 1,
+        }
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.session.execute(insert(SPEND_TABLE), self.pending)
+            self.pending = []
+
+    def _checkpoint(self, result: ImportResult) -> None:
+        if self.progress is not None:
+            done, total = self.table.progress
+            self.progress(ImportProgress(result.rows_read, done, total))
+        if self.cancel is not None and self.cancel():
+            raise ImportCancelled("import cancelled; nothing was imported")
+
+
+def _report_cell(value: object) -> object:
+    return csv_safe(cell_text(value)) if value is not None else ""
+
+
+def natural_key(values: LineValues) -> bytes:
+    """A compact fingerprint of (date, reference, supplier, net, VAT) for duplicate checks."""
+    return _key(
+        values.date, values.reference, values.supplier, to_pence(values.net), to_pence(values.vat)
+    )
+
+
+def _key(day: date, reference: str, supplier: str, net: int, vat: int) -> bytes:
+    text = f"{day.isoformat()}\x1f{reference.strip()}\x1f{supplier.strip()}\x1f{net}\x1f{vat}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _existing_keys(session: Session, grant_id: int) -> dict[bytes, int]:
+    """The natural keys of the grant's lines (row 0 = already in the grant)."""
+    query = select(
+        SpendLine.date, SpendLine.reference, SpendLine.supplier, SpendLine.net, SpendLine.vat
+    ).where(SpendLine.grant_id == grant_id)
+    keys: dict[bytes, int] = {}
+    for day, reference, supplier, net, vat in session.execute(
+        query.execution_options(yield_per=5000)
+    ):
+        keys[_key(day, reference, supplier, to_pence(net), to_pence(vat))] = 0
+    return keys
+
+
+def _unique_cost_centres(grant: Grant) -> dict[str, int]:
+    """Cost centre → allocation, for cost centres exactly one allocation has."""
+    owners: dict[str, list[int]] = {}
+    for allocation in grant.allocations:
+        if allocation.cost_centre and allocation.cost_centre.strip():
+            owners.setdefault(allocation.cost_centre.strip().casefold(), []).append(allocation.id)
+    return {cc: ids[0] for cc, ids in owners.items() if len(ids) == 1}
+
+
+def _earlier_batches(session: Session, grant_id: int, sha256: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(ImportBatch.id).where(
+                ImportBatch.grant_id == grant_id,
+                ImportBatch.sha256 == sha256,
+                ImportBatch.undone_at.is_(None),
+            )
+        )
+    )
+
+
+def _create_batch(session: Session, grant: Grant, layout: FileLayout) -> int:
+    values = {
+        "grant_id": grant.id,
+        "file_name": layout.file_name[:500],
+        "sha256": layout.sha256,
+        "mapping": json.dumps(layout.mapping.names(), sort_keys=True),
+        "imported_at": utcnow(),
+        "imported_by": session.info.get("db_user") or session.info.get("os_user", ""),
+    }
+    inserted = cast(CursorResult[Any], session.execute(insert(BATCH_TABLE).values(values)))
+    assert inserted.inserted_primary_key is not None
+    return int(inserted.inserted_primary_key[0])
+
+
+def _finish_batch(
+    session: Session,
+    batch_id: int,
+    layout: FileLayout,
+    result: ImportResult,
+    options: ImportOptions,
+    settings: ProfileSettings,
+) -> None:
+    """Record the batch's counts, audit it as one event, and save the profile if asked."""
+    counts = result.counts()
+    session.execute(update(BATCH_TABLE).where(ImportBatch.id == batch_id).values(counts))
+    result.batch = batch_id
+    # Audit changes are {field: [old, new]}, as for every other event.
+    changes: dict[str, list[Any]] = {name: [None, value] for name, value in counts.items()}
+    changes["file"] = [None, layout.file_name]
+    changes["sha256"] = [None, layout.sha256]
+    changes["mapping"] = [None, json.dumps(layout.mapping.names(), sort_keys=True)]
+    grant_id = session.scalar(select(ImportBatch.grant_id).where(ImportBatch.id == batch_id))
+    audit.record(session, "import", "import batch", batch_id, layout.file_name, grant_id, changes)
+    if options.save_profile:
+        saved = ProfileSettings(layout.mapping.names(), settings.date_format, layout.sheet)
+        save_profile(session, options.save_profile, saved)
+
+
+# --- Batches -------------------------------------------------------------------------------
+
+
+def list_batches(db: Database, grant_reference: str) -> list[ImportBatch]:
+    with db.read() as session:
+        grant = get_grant(session, grant_reference)
+        return list(
+            session.scalars(
+                select(ImportBatch).where(ImportBatch.grant_id == grant.id).order_by(ImportBatch.id)
+            )
+        )
+
+
+def undo_batch(db: Database, batch_id: int, reason: str = "") -> int:
+    """Delete exactly the batch's lines and mark it undone, in one audited unit of work.
+    Refused when any of its lines is locked by a submitted return. Returns lines removed."""
+    with db.unit_of_work(reason or f"undo import batch {batch_id}") as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch is None:
+            raise NotFoundError(f"no import batch with id {batch_id}")
+        if batch.undone_at is not None:
+            raise ValidationError(
+                f"batch {batch_id} ({batch.file_name}) was already undone on "
+                f"{batch.undone_at:%d/%m/%Y %H:%M}"
+            )
+        _refuse_locked_batch(session, batch)
+        undone_at = utcnow()
+        deleted = session.execute(delete(SPEND_TABLE).where(SpendLine.batch_id == batch_id))
+        removed = cast(CursorResult[Any], deleted).rowcount
+        session.execute(
+            update(BATCH_TABLE).where(ImportBatch.id == batch_id).values(undone_at=utcnow())
+        )
+        audit.record(
+            session,
+            "undo",
+            "import batch",
+            batch_id,
+            batch.file_name,
+            batch.grant_id,
+            {"lines": [removed, 0], "undone_at": [None, undone_at.isoformat()]},
+        )
+        return int(removed)
+
+
+def _refuse_locked_batch(session: Session, batch: ImportBatch) -> None:
+    submission = locked_until(session, batch.grant_id)
+    if submission is None:
+        return
+    locked = session.scalar(
+        select(func.count())
+        .select_from(SpendLine)
+        .where(SpendLine.batch_id == batch.id, SpendLine.date <= submission.period_end)
+    )
+    if locked:
+        raise LockedError(
+            f"batch {batch.id} ({batch.file_name}) cannot be undone: {locked} of its lines are "
+            f"dated on or before {submission.period_end:%d/%m/%Y}, the end of "
+            f"{submission.period}, whose return has been submitted; reopen it first"
+        )
+
+
+def batch_to_dict(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "batch": batch.id,
+        "file": batch.file_name,
+        "sha256": batch.sha256,
+        "imported_at": batch.imported_at.isoformat(),
+        "imported_by": batch.imported_by,
+        "rows_read": batch.rows_read,
+        "imported": batch.imported,
+        "duplicates": batch.duplicates,
+        "skipped": batch.skipped,
+        "unassigned": batch.unassigned,
+        "errors": batch.errors,
+        "mapping": json.loads(batch.mapping or "{}"),
+        "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
+    }
+
+
+__all__ = [
+    "FileLayout",
+    "ImportCancelled",
+    "ImportOptions",
+    "ImportProgress",
+    "ImportResult",
+    "PreviewRow",
+    "commit_import",
+    "inspect_file",
+    "list_batches",
+    "plan_import",
+    "preview_rows",
+    "undo_batch",
+]
