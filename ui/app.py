@@ -1,4 +1,7 @@
-"""Start the desktop app: ``fundtracker [--database DB] [--demo] [--screenshot DIR]``."""
+"""Start the desktop app: ``fundtracker [--database DB] [--demo] [--screenshot DIR]``.
+
+Only what the first window needs is imported on the way up; pages import their own modules.
+"""
 
 from __future__ import annotations
 
@@ -8,125 +11,157 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import (
-    QApplication,
-    QListWidget,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QTableView,
-)
+from PySide6.QtCore import QLockFile
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fundtracker.errors import FundtrackerError
-from fundtracker.money import format_money
-from fundtracker.services.grants import list_grants
-from fundtracker.services.spend import list_spend
-from fundtracker.storage import Database, open_database
+from fundtracker.storage import Database, data_dir, open_database
+from ui import errors, resources
+from ui.access import lock_database
+from ui.main_window import PAGES, MainWindow
+from ui.settings import remember_database
+from ui.workspace import Workspace
 
-COLUMNS = ("Date", "Project", "Supplier", "Description", "Reference", "Net", "VAT", "Status")
-Index = QModelIndex | QPersistentModelIndex
-
-
-class SpendTableModel(QAbstractTableModel):
-    def __init__(self, db: Database) -> None:
-        super().__init__()
-        self._db = db
-        self._rows: list[tuple[str, ...]] = []
-
-    def show_grant(self, reference: str) -> None:
-        self.beginResetModel()
-        self._rows = [
-            (
-                f"{line.date:%d/%m/%Y}",
-                line.allocation.code if line.allocation else "—",
-                line.supplier,
-                line.description,
-                line.reference,
-                format_money(line.net),
-                format_money(line.vat),
-                line.status,
-            )
-            for line in list_spend(self._db, reference)
-        ]
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (5, 6):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-
-class MainWindow(QMainWindow):
-    def __init__(self, db: Database) -> None:
-        super().__init__()
-        self.setWindowTitle(f"Fundtracker — {db.display_name}")
-        self.grants = QListWidget()
-        self.spend_model = SpendTableModel(db)
-        table = QTableView()
-        table.setModel(self.spend_model)
-        splitter = QSplitter()
-        splitter.addWidget(self.grants)
-        splitter.addWidget(table)
-        splitter.setStretchFactor(1, 4)
-        self.setCentralWidget(splitter)
-        for grant in list_grants(db):
-            self.grants.addItem(grant.reference)
-        self.grants.currentTextChanged.connect(self.spend_model.show_grant)
-        if self.grants.count():
-            self.grants.setCurrentRow(0)
-        self.statusBar().showMessage(f"Database: {db.display_name}")
-        self.resize(1280, 800)
+SCREENSHOT_SIZE = (1280, 800)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="fundtracker")
-    parser.add_argument("--database", metavar="DB")
+    parser = argparse.ArgumentParser(prog="fundtracker", description="Fundtracker desktop app")
+    parser.add_argument("--database", metavar="DB", help="a database file or SQLAlchemy URL")
     parser.add_argument("--demo", action="store_true", help="open a fresh demo database")
-    parser.add_argument("--screenshot", metavar="DIR", type=Path)
+    parser.add_argument(
+        "--screenshot", metavar="DIR", type=Path, help="save every page as DIR/<page>.png, exit"
+    )
     return parser.parse_args(argv)
+
+
+def application() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Fundtracker")
+    app.setOrganizationName("Fundtracker")
+    app.setWindowIcon(resources.app_icon())
+    return app
+
+
+def open_target(target: str | None, demo: bool) -> Database:
+    if demo and not target:
+        target = str(Path(tempfile.mkdtemp(prefix="fundtracker-demo-")) / "demo.sqlite3")
+    db = open_database(target)
+    if demo:
+        from fundtracker.demo import load_demo
+
+        load_demo(db)
+    return db
+
+
+class Session:
+    """One open database and its window; opening another database replaces both."""
+
+    def __init__(self) -> None:
+        self.window: MainWindow | None = None
+        self.lock: QLockFile | None = None
+
+    def open(self, db: Database, ask: bool = True) -> MainWindow | None:
+        lock, got_it = lock_database(db)
+        read_only = db.read_only
+        if not got_it:
+            if not ask or not _open_read_only_anyway(db):
+                db.dispose()
+                return None
+            read_only = True
+        self.close_current()
+        self.lock = lock if got_it else None
+        window = MainWindow(Workspace(db, read_only=read_only))
+        window.open_requested.connect(self.open_path)
+        self.window = window
+        if db.sqlite_path is not None:
+            remember_database(str(db.sqlite_path))
+        return window
+
+    def open_path(self, target: str) -> None:
+        try:
+            db = open_database(target)
+        except FundtrackerError as error:
+            errors.show_error(self.window, error)
+            return
+        window = self.open(db)
+        if window is not None:
+            window.show()
+
+    def close_current(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window.workspace.db.dispose()
+            self.window.deleteLater()
+            self.window = None
+        if self.lock is not None:
+            self.lock.unlock()
+            self.lock = None
+
+
+def _open_read_only_anyway(db: Database) -> bool:
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Database already open",
+        f"Another copy of Fundtracker has {db.display_name} open.\n\n"
+        "Two copies editing the same file would confuse each other. You can look at it "
+        "read-only, or quit and use the other copy.",
+    )
+    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is read_only
+
+
+def screenshots(window: MainWindow, folder: Path) -> list[Path]:
+    """Every page at 1280×800, plus the import wizard's mapping step."""
+    folder.mkdir(parents=True, exist_ok=True)
+    window.resize(*SCREENSHOT_SIZE)
+    app = application()
+    written = []
+    for name, _title in PAGES:
+        window.show_page(name)
+        app.processEvents()
+        path = folder / f"{name}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    imports = window.show_page("imports")
+    mapping = getattr(imports, "show_mapping_example", None)
+    if mapping is not None and mapping():
+        app.processEvents()
+        path = folder / "imports-mapping.png"
+        window.grab().save(str(path))
+        written.append(path)
+    return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    target = args.database
-    if args.demo and not target:
-        target = str(Path(tempfile.mkdtemp(prefix="fundtracker-demo-")) / "demo.sqlite3")
+    app = application()
+    app.setStyleSheet(resources.style_sheet())
+    log = errors.install_log(data_dir())
+    sys.excepthook = errors.unexpected
     try:
-        db = open_database(target)
-        if args.demo:
-            from fundtracker.demo import load_demo
-
-            load_demo(db)
-    except FundtrackerError as exc:
-        QMessageBox.critical(None, "Fundtracker", str(exc))
+        db = open_target(args.database, args.demo)
+    except FundtrackerError as error:
+        QMessageBox.critical(None, "Fundtracker", f"{error}\n\n(Errors are logged to {log}.)")
         return 1
-    window = MainWindow(db)
+    session = Session()
+    window = session.open(db, ask=not args.screenshot)
+    if window is None:
+        return 1
     window.show()
     if args.screenshot:
-        args.screenshot.mkdir(parents=True, exist_ok=True)
-        app.processEvents()
-        window.grab().save(str(args.screenshot / "main.png"))
+        for path in screenshots(window, args.screenshot):
+            print(path)
+        session.close_current()
         return 0
-    return int(app.exec())
+    code = int(app.exec())
+    session.close_current()
+    return code
 
 
 if __name__ == "__main__":

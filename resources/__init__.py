@@ -1,0 +1,1 @@
+"""Icons and style sheets for the desktop app, loaded through ``ui.resources``."""

@@ -1,0 +1,378 @@
+"""The main window: sidebar of pages, grant selector, menus, toolbar and status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from fundtracker.services.grants import list_grants
+from fundtracker.storage import DatabaseError
+from ui import resources
+from ui.errors import log_file
+from ui.pages.base import Page, UnavailablePage
+from ui.settings import recent_databases, settings
+from ui.workspace import GRANTS, Workspace
+
+LEDGER_SUFFIXES = (".csv", ".xlsx", ".txt")
+PAGES = (
+    ("dashboard", "Dashboard"),
+    ("grants", "Grants"),
+    ("projects", "Projects"),
+    ("spending", "Spending"),
+    ("priorities", "Priorities"),
+    ("returns", "Returns"),
+    ("imports", "Imports"),
+    ("audit", "Audit log"),
+)
+
+
+def make_page(workspace: Workspace, name: str, title: str) -> Page:
+    """Build a page; a page whose core module is not installed yet says so instead."""
+    try:
+        if name == "dashboard":
+            from ui.pages.dashboard import DashboardPage
+
+            return DashboardPage(workspace)
+        if name == "grants":
+            from ui.pages.grants import GrantsPage
+
+            return GrantsPage(workspace)
+        if name == "projects":
+            from ui.pages.projects import ProjectsPage
+
+            return ProjectsPage(workspace)
+        if name == "spending":
+            from ui.pages.spending import SpendingPage
+
+            return SpendingPage(workspace)
+        if name == "priorities":
+            from ui.pages.priorities import PrioritiesPage
+
+            return PrioritiesPage(workspace)
+        if name == "returns":
+            from ui.pages.returns import ReturnsPage
+
+            return ReturnsPage(workspace)
+        if name == "imports":
+            from ui.pages.imports import ImportsPage
+
+            return ImportsPage(workspace)
+        from ui.pages.audit import AuditPage
+
+        return AuditPage(workspace)
+    except ImportError as missing:
+        needs = {"dashboard": "figures", "returns": "returns", "imports": "ledger"}.get(name, name)
+        return UnavailablePage(workspace, name, title, f"fundtracker.{needs} ({missing.name})")
+
+
+class MainWindow(QMainWindow):
+    open_requested = Signal(str)  # another database file, opened by the application
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.db = workspace.db
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(resources.app_icon())
+        self.setAcceptDrops(True)
+        read_only = " (read-only)" if workspace.read_only else ""
+        self.setWindowTitle(f"Fundtracker — {self.db.display_name}{read_only}")
+        self.pages: dict[str, Page] = {}
+        self._build_body()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        workspace.changed.connect(self._on_changed)
+        self.fill_grants()
+        self.restore_state()
+
+    # --- building ------------------------------------------------------------------------
+
+    def _build_body(self) -> None:
+        self.sidebar = QListWidget(objectName="sidebar")
+        self.sidebar.setAccessibleName("Pages")
+        self.sidebar.setMinimumWidth(140)
+        self.sidebar.setMaximumWidth(240)
+        self.stack = QStackedWidget()
+        for name, title in PAGES:
+            page = make_page(self.workspace, name, title)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+            QListWidgetItem(resources.icon(name), title, self.sidebar)
+        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.splitter = QSplitter(objectName="mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([170, 1110])
+        self.setCentralWidget(self.splitter)
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon:
+            action.setIcon(resources.icon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        stack = self.workspace.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setIcon(resources.icon("undo"))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.setIcon(resources.icon("redo"))
+        self.new_action = self._action(
+            "&New database…", self.new_database, QKeySequence.StandardKey.New, "new"
+        )
+        self.open_action = self._action(
+            "&Open database…", self.open_database, QKeySequence.StandardKey.Open, "open"
+        )
+        self.import_action = self._action("&Import ledger…", self.import_ledger, "Ctrl+I", "import")
+        self.export_action = self._action("&Export return…", self.export_return, "Ctrl+E", "export")
+        self.backup_action = self._action("&Back up now", self.backup_now)
+        self.restore_action = self._action("&Restore from backup…", self.restore_backup)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.find_action = self._action("&Find…", self.find, QKeySequence.StandardKey.Find, "find")
+        self.preferences_action = self._action("&Preferences…", self.preferences, "Ctrl+,")
+        for action in (self.import_action,):
+            action.setEnabled(not self.workspace.read_only)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([self.new_action, self.open_action])
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        file.addActions([self.import_action, self.export_action])
+        file.addSeparator()
+        file.addActions([self.backup_action, self.restore_action])
+        file.addSeparator()
+        file.addAction(self.quit_action)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        edit.addActions([self.find_action, self.preferences_action])
+        view = bar.addMenu("&View")
+        for number, (name, title) in enumerate(PAGES, start=1):
+            view.addAction(
+                self._action(title, lambda name=name: self.show_page(name), f"Ctrl+{number}")
+            )
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("Where is the error log?", self.show_log_location))
+        help_menu.addAction(self._action("&About Fundtracker", self.about))
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main", objectName="mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(toolbar)
+        toolbar.addWidget(QLabel(" Grant: "))
+        self.grant_box = QComboBox(objectName="grantSelector")
+        self.grant_box.setAccessibleName("Current grant")
+        self.grant_box.setMinimumContentsLength(44)
+        self.grant_box.currentIndexChanged.connect(
+            lambda _i: self.workspace.set_grant(self.grant_box.currentData() or "")
+        )
+        toolbar.addWidget(self.grant_box)
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.import_action, self.export_action])
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.database_label = QLabel(f"Database: {self.db.display_name}")
+        self.database_label.setObjectName("databaseLabel")
+        status.addWidget(self.database_label, 1)
+        self.mode_label = QLabel("Read-only" if self.workspace.read_only else "")
+        self.mode_label.setObjectName("modeLabel")
+        if self.workspace.read_only:
+            self.mode_label.setStyleSheet("color: #c62828; font-weight: 600")
+        status.addPermanentWidget(self.mode_label)
+        self.backup_label = QLabel(objectName="backupLabel")
+        status.addPermanentWidget(self.backup_label)
+        self.show_last_backup()
+
+    # --- grants and pages ----------------------------------------------------------------
+
+    def fill_grants(self) -> None:
+        wanted = self.workspace.grant or str(settings().value("last_grant", ""))
+        self.grant_box.blockSignals(True)
+        self.grant_box.clear()
+        for grant in list_grants(self.db):
+            year = f"{grant.start_date:%d/%m/%Y}–{grant.end_date:%d/%m/%Y}"
+            self.grant_box.addItem(f"{grant.reference} — {grant.name} ({year})", grant.reference)
+        found = self.grant_box.findData(wanted)
+        self.grant_box.setCurrentIndex(found if found >= 0 else 0)
+        self.grant_box.blockSignals(False)
+        self.workspace.set_grant(self.grant_box.currentData() or "")
+
+    def _on_changed(self, kinds: frozenset[str]) -> None:
+        if GRANTS in kinds:
+            self.fill_grants()
+
+    def show_page(self, name: str) -> Page:
+        self.sidebar.setCurrentRow([n for n, _t in PAGES].index(name))
+        return self.pages[name]
+
+    def current_page(self) -> str:
+        return PAGES[self.sidebar.currentRow()][0]
+
+    # --- actions -------------------------------------------------------------------------
+
+    def new_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New database", "fundtracker.sqlite3", "Fundtracker databases (*.sqlite3)"
+        )
+        if path:
+            self.open_requested.emit(path)
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open database", "", "Fundtracker databases (*.sqlite3 *.db);;All files (*)"
+        )
+        if path:
+            self.open_requested.emit(path)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for name in recent_databases():
+            self.recent_menu.addAction(
+                self._action(name, lambda name=name: self.open_requested.emit(name))
+            )
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def import_ledger(self, path: Path | None = None) -> None:
+        page = self.show_page("imports")
+        start = getattr(page, "start", None)
+        if start is not None:
+            start(path)
+
+    def export_return(self) -> None:
+        page = self.show_page("returns")
+        export = getattr(page, "export", None)
+        if export is not None:
+            export()
+
+    def find(self) -> None:
+        page = self.show_page("spending")
+        focus = getattr(page, "focus_find", None)
+        if focus is not None:
+            focus()
+
+    def preferences(self) -> None:
+        from ui.preferences import PreferencesDialog
+
+        PreferencesDialog(self).open()
+
+    def backup_now(self) -> None:
+        from ui import backups
+
+        backups.backup_now(self)
+
+    def restore_backup(self) -> None:
+        from ui import backups
+
+        backups.restore(self)
+
+    def show_last_backup(self) -> None:
+        from ui import backups
+
+        self.backup_label.setText(backups.last_backup_text(self.db))
+
+    def show_log_location(self) -> None:
+        where = log_file()
+        QMessageBox.information(
+            self, "Error log", f"Unexpected errors are logged to:\n{where or 'the console'}"
+        )
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Fundtracker",
+            "<b>Fundtracker</b><br>Tracks a Police and Crime Commissioner's grant to a "
+            "Community Safety Partnership: projects, spend, priorities and monitoring returns.",
+        )
+
+    # --- drag and drop, state ------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].toLocalFile().lower().endswith(LEDGER_SUFFIXES):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = Path(event.mimeData().urls()[0].toLocalFile())
+        event.acceptProposedAction()
+        self.import_ledger(path)
+
+    def restore_state(self) -> None:
+        store = settings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        for key, widget in self._remembered().items():
+            state = store.value(key)
+            if isinstance(state, QByteArray):
+                widget.restoreState(state)  # type: ignore[attr-defined]
+        self.sidebar.setCurrentRow(int(store.value("window/page", 0) or 0))
+
+    def _remembered(self) -> dict[str, QWidget]:
+        """Splitters and table headers whose sizes are kept between runs."""
+        found: dict[str, QWidget] = {"window/splitter": self.splitter}
+        for name, page in self.pages.items():
+            for splitter in page.findChildren(QSplitter):
+                if splitter.objectName():
+                    found[f"{name}/{splitter.objectName()}"] = splitter
+            from PySide6.QtWidgets import QTableView
+
+            for table in page.findChildren(QTableView):
+                if table.objectName():
+                    found[f"{name}/{table.objectName()}/header"] = table.horizontalHeader()
+        return found
+
+    def save_state(self) -> None:
+        store = settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/page", self.sidebar.currentRow())
+        store.setValue("last_grant", self.workspace.grant)
+        for key, widget in self._remembered().items():
+            store.setValue(key, widget.saveState())  # type: ignore[attr-defined]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+
+
+__all__ = ["DatabaseError", "MainWindow"]

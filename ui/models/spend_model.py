@@ -1,0 +1,196 @@
+"""The ledger as a table model that fetches lines from the database a page at a time, so a
+ledger of a million lines opens as fast as one of a hundred. Filtering and sorting run in SQL
+(fundtracker.services.ledger_view); edits go through the undo stack as service calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush
+
+from fundtracker.money import ZERO, format_money, money_str
+from fundtracker.services.ledger_view import (
+    LedgerFilter,
+    LedgerRow,
+    LedgerSummary,
+    page_lines,
+    summarise_lines,
+)
+from fundtracker.storage import Database
+from ui.models.table import LEFT, NEGATIVE, RIGHT
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class SpendColumn:
+    header: str
+    field: str  # the spend line field it shows and edits (also its sort key)
+    numeric: bool = False
+    editable: bool = True
+
+
+COLUMNS = (
+    SpendColumn("Date", "date"),
+    SpendColumn("Project", "allocation"),
+    SpendColumn("Supplier", "supplier"),
+    SpendColumn("Description", "description"),
+    SpendColumn("Reference", "reference"),
+    SpendColumn("Cost centre", "cost_centre"),
+    SpendColumn("Net", "net", numeric=True),
+    SpendColumn("VAT", "vat", numeric=True),
+    SpendColumn("Status", "status"),
+    SpendColumn("Evidence", "id", editable=False),
+)
+UNASSIGNED = "—"
+
+
+def display_text(row: LedgerRow, field: str) -> str:
+    """What a cell shows."""
+    if field == "date":
+        return f"{row.date:%d/%m/%Y}"
+    if field == "allocation":
+        return row.allocation or UNASSIGNED
+    if field in ("net", "vat"):
+        return format_money(getattr(row, field))
+    if field == "id":
+        count = row.attachments
+        return f"{count} file{'s' if count != 1 else ''}" if count else ""
+    return str(getattr(row, field))
+
+
+def edit_text(row: LedgerRow, field: str) -> str:
+    """What an editor starts with: the form the core parses back (exact, no £ or commas)."""
+    if field in ("net", "vat"):
+        return money_str(getattr(row, field))
+    if field == "allocation":
+        return row.allocation or ""
+    return display_text(row, field)
+
+
+class SpendModel(QAbstractTableModel):
+    def __init__(self, db: Database, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self.grant = ""
+        self.filter = LedgerFilter()
+        self.sort_field = "date"
+        self.descending = False
+        self.rows: list[LedgerRow] = []
+        self.summary = LedgerSummary(0, ZERO, ZERO)
+        self.read_only = False
+        self.editor: Any = None  # called as editor(row, field, text) -> bool; set by the page
+
+    # --- loading -------------------------------------------------------------------------
+
+    def show(self, grant: str, flt: LedgerFilter | None = None) -> None:
+        self.grant = grant
+        if flt is not None:
+            self.filter = flt
+        self.reload()
+
+    def reload(self, keep: int = 0) -> None:
+        """Start again from the top (keeping at least ``keep`` rows loaded, to hold the view's
+        place after an edit)."""
+        self.beginResetModel()
+        self.rows = []
+        if self.grant:
+            self.summary = summarise_lines(self._db, self.grant, self.filter)
+            self.rows = self._page(None, max(PAGE_SIZE, keep))
+        else:
+            self.summary = LedgerSummary(0, ZERO, ZERO)
+        self.endResetModel()
+
+    def _page(self, after: LedgerRow | None, limit: int) -> list[LedgerRow]:
+        return page_lines(
+            self._db,
+            self.grant,
+            self.filter,
+            sort=self.sort_field,
+            descending=self.descending,
+            after=after,
+            limit=limit,
+        )
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and len(self.rows) < self.summary.lines
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or not self.rows:
+            return
+        more = self._page(self.rows[-1], PAGE_SIZE)
+        if not more:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+        self.rows.extend(more)
+        self.endInsertRows()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.sort_field = COLUMNS[column].field
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()
+
+    def replace_row(self, updated: LedgerRow) -> None:
+        for number, row in enumerate(self.rows):
+            if row.id == updated.id:
+                self.rows[number] = updated
+                self.dataChanged.emit(self.index(number, 0), self.index(number, len(COLUMNS) - 1))
+                return
+
+    def line_at(self, row: int) -> LedgerRow:
+        return self.rows[row]
+
+    # --- Qt's model interface -------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_text(row, column.field)
+        if role == Qt.ItemDataRole.EditRole:
+            return edit_text(row, column.field)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(RIGHT if column.numeric else LEFT)
+        if role == Qt.ItemDataRole.ForegroundRole and column.numeric:
+            return QBrush(NEGATIVE) if getattr(row, column.field) < 0 else None
+        if role == Qt.ItemDataRole.ToolTipRole and column.field == "description":
+            return row.description or None
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or not 0 <= section < len(COLUMNS):
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section].header
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and COLUMNS[index.column()].editable and not self.read_only:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.editor is None:
+            return False
+        row = self.rows[index.row()]
+        field = COLUMNS[index.column()].field
+        text = "" if value is None else str(value)
+        if text == edit_text(row, field):
+            return False
+        return bool(self.editor(row, field, text))

@@ -1,0 +1,80 @@
+"""What every page has: a title, the shared workspace, and refreshing only when something it
+shows has changed — and only when it is visible (hidden pages catch up when shown)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ui.workspace import EVERYTHING, Workspace
+
+
+class Page(QWidget):
+    name = ""
+    title = ""
+    kinds: frozenset[str] = EVERYTHING  # what changes make this page stale
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__()
+        self.setObjectName(f"page-{self.name}")
+        self.workspace = workspace
+        self.db = workspace.db
+        self._stale = True
+        workspace.changed.connect(self._on_changed)
+        workspace.grant_changed.connect(lambda _ref: self._mark_stale())
+
+    def _on_changed(self, kinds: frozenset[str]) -> None:
+        if kinds & self.kinds:
+            self._mark_stale()
+
+    def _mark_stale(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.refresh_now()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        self._stale = False
+        self.reload()
+
+    def reload(self) -> None:
+        """Read what the page shows from the services again."""
+
+    def heading(self, text: str, *extra: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        label = QLabel(text)
+        label.setProperty("class", "pageTitle")
+        row.addWidget(label)
+        row.addStretch(1)
+        for widget in extra:
+            row.addWidget(widget)
+        return row
+
+
+def notice(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setProperty("class", "notice")
+    return label
+
+
+class UnavailablePage(Page):
+    """A page whose core module has not been installed yet: says so instead of guessing."""
+
+    def __init__(self, workspace: Workspace, name: str, title: str, needs: str) -> None:
+        self.name, self.title = name, title
+        super().__init__(workspace)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.heading(title))
+        layout.addWidget(
+            notice(
+                f"<b>{title} is not available yet.</b><br><br>This page shows what the core's "
+                f"<code>{needs}</code> module provides, and this copy of Fundtracker does not "
+                "have it yet. Everything else works; use the command line for this task."
+            )
+        )
+        layout.addStretch(1)

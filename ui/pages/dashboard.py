@@ -1,0 +1,344 @@
+"""Dashboard: the figures engine's summary as tiles, three charts, and the checks' findings
+(each opens the thing it names). Everything shown is computed by fundtracker.figures and
+fundtracker.checks; this page only draws it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fundtracker.checks import Finding, run_checks
+from fundtracker.figures import Report, build_report, burn_up, default_period
+from fundtracker.money import format_money
+from fundtracker.periods import Period, reporting_periods
+from fundtracker.services.grants import load_grant
+from ui import resources
+from ui.pages.base import Page, notice
+from ui.workspace import Workspace
+
+COLOURS = {"budget": "#9fb8cf", "actual": "#1f5f8b", "forecast": "#f2a541", "profile": "#8a8a8a"}
+TILES = (
+    ("award", "Award"),
+    ("allocated", "Allocated"),
+    ("spend_to_date", "Spent to date"),
+    ("committed", "Committed"),
+    ("forecast_outturn", "Forecast outturn"),
+    ("projected_underspend", "Projected underspend"),
+    ("days_left", "Days left in the grant"),
+)
+
+
+def _pounds(amount: Decimal) -> float:
+    """Chart coordinates only: Qt draws with floats; every figure shown as text stays exact."""
+    return float(amount)
+
+
+class Tile(QFrame):
+    def __init__(self, key: str, title: str) -> None:
+        super().__init__()
+        self.setProperty("class", "tile")
+        self.setObjectName(f"tile-{key}")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        heading = QLabel(title)
+        heading.setProperty("class", "tileTitle")
+        self.value = QLabel("—")
+        self.value.setProperty("class", "tileValue")
+        self.value.setObjectName(f"value-{key}")
+        self.value.setAccessibleName(title)
+        layout.addWidget(heading)
+        layout.addWidget(self.value)
+
+    def show_value(self, text: str, alert: bool = False) -> None:
+        self.value.setText(text)
+        self.value.setProperty("alert", alert)
+        self.value.style().polish(self.value)
+
+
+def _chart(title: str) -> tuple[QChart, QChartView]:
+    chart = QChart()
+    chart.setTitle(title)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(220)
+    return chart, view
+
+
+def _money_axis(maximum: float) -> QValueAxis:
+    axis = QValueAxis()
+    axis.setRange(0, max(maximum * 1.05, 1.0))
+    axis.setTickCount(5)
+    axis.applyNiceNumbers()
+    axis.setLabelFormat("%.0f")  # Qt's printf-style format cannot carry a £ sign
+    axis.setTitleText("£")
+    return axis
+
+
+def _bar_set(label: str, colour: str, values: list[Decimal]) -> QBarSet:
+    bars = QBarSet(label)
+    bars.setColor(QColor(colour))
+    bars.setBorderColor(QColor(colour))
+    for value in values:
+        bars.append(_pounds(value))
+    return bars
+
+
+class DashboardPage(Page):
+    name = "dashboard"
+    title = "Dashboard"
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.report: Report | None = None
+        self.findings: list[Finding] = []
+        layout = QVBoxLayout(self)
+        self.period_box = QComboBox(objectName="dashboardPeriod")
+        self.period_box.setAccessibleName("As at the end of period")
+        self.period_box.currentIndexChanged.connect(lambda _i: self._show_period())
+        self.as_at = QLabel()
+        layout.addLayout(self.heading("Dashboard", self.as_at, self.period_box))
+        self.empty = notice("No grant yet: import a grant file on the Grants page.")
+        layout.addWidget(self.empty)
+        tiles = QGridLayout()
+        self.tiles = {key: Tile(key, title) for key, title in TILES}
+        for column, tile in enumerate(self.tiles.values()):
+            tiles.addWidget(tile, 0, column)
+        layout.addLayout(tiles)
+        self.priority_chart, priority_view = _chart("Spend by PCC priority")
+        self.project_chart, project_view = _chart("Budget, actual and forecast by project")
+        self.burn_chart, burn_view = _chart("Cumulative spend against profile")
+        self.findings_list = QListWidget(objectName="findings")
+        self.findings_list.setAccessibleName("Check findings")
+        self.findings_list.itemActivated.connect(self.open_finding)
+        self.findings_list.setWordWrap(True)
+        findings_box = QWidget()
+        findings_layout = QVBoxLayout(findings_box)
+        findings_layout.setContentsMargins(0, 0, 0, 0)
+        self.findings_title = QLabel("Checks")
+        findings_layout.addWidget(self.findings_title)
+        findings_layout.addWidget(self.findings_list)
+        top = QSplitter(objectName="dashboardTop")
+        top.addWidget(project_view)
+        top.addWidget(priority_view)
+        top.setSizes([470, 600])
+        bottom = QSplitter(objectName="dashboardBottom")
+        bottom.addWidget(burn_view)
+        bottom.addWidget(findings_box)
+        bottom.setSizes([560, 440])
+        body = QSplitter(Qt.Orientation.Vertical, objectName="dashboardBody")
+        body.addWidget(top)
+        body.addWidget(bottom)
+        layout.addWidget(body, 1)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        reference = self.workspace.grant
+        self.empty.setVisible(not reference)
+        if not reference:
+            return
+        grant = load_grant(self.db, reference)
+        chosen = self.period_box.currentData()
+        self.period_box.blockSignals(True)
+        self.period_box.clear()
+        periods = reporting_periods(grant.start_date, grant.end_date, "quarterly")
+        periods += [p for p in reporting_periods(grant.start_date, grant.end_date, "annual")]
+        for period in periods:
+            self.period_box.addItem(f"As at end of {period}", str(period))
+        wanted = chosen or str(default_period(grant, date.today()))
+        self.period_box.setCurrentIndex(max(self.period_box.findData(wanted), 0))
+        self.period_box.blockSignals(False)
+        self.days_left = max((grant.end_date - date.today()).days, 0)
+        self.grant_days = (grant.end_date - grant.start_date).days + 1
+        self._show_period()
+
+    def period(self) -> Period:
+        return Period.parse(self.period_box.currentData())
+
+    def _show_period(self) -> None:
+        if not self.workspace.grant or self.period_box.currentData() is None:
+            return
+        period = self.period()
+        reference = self.workspace.grant
+        self.report = build_report(self.db, reference, period)
+        self.findings = run_checks(self.db, reference, period, report=self.report)
+        self.as_at.setText(f"{self.report.grant.name} · {period.year}")
+        self._show_tiles(self.report)
+        self._draw_projects(self.report)
+        self._draw_priorities(self.report)
+        self._draw_burn_up(reference, period)
+        self._show_findings()
+
+    def _show_tiles(self, report: Report) -> None:
+        summary = report.summary
+        risk = any(f.code == "UNDERSPEND_RISK" for f in self.findings)
+        for key, tile in self.tiles.items():
+            if key == "days_left":
+                tile.show_value(f"{self.days_left} of {self.grant_days}")
+            elif key == "projected_underspend" and summary.projected_overspend > 0:
+                tile.show_value(f"over {format_money(summary.projected_overspend)}", alert=True)
+            else:
+                tile.show_value(format_money(getattr(summary, key)), alert=key in _risky(risk))
+
+    # --- charts ------------------------------------------------------------------------------
+
+    def _draw_projects(self, report: Report) -> None:
+        chart = self.project_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        allocations = report.allocations
+        series = QBarSeries()
+        series.append(_bar_set("Budget", COLOURS["budget"], [a.budget for a in allocations]))
+        series.append(
+            _bar_set("Spent to date", COLOURS["actual"], [a.spend_to_date for a in allocations])
+        )
+        series.append(
+            _bar_set("Forecast", COLOURS["forecast"], [a.forecast_outturn for a in allocations])
+        )
+        chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([a.code for a in allocations])
+        top = max([_pounds(max(a.budget, a.forecast_outturn)) for a in allocations] or [1.0])
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
+        values = _money_axis(top)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(categories)
+        series.attachAxis(values)
+
+    def _draw_priorities(self, report: Report) -> None:
+        chart = self.priority_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        rows = list(report.priorities_for(report.grant.aligned_plan.key))
+        chart.setTitle(f"Spend by PCC priority — {report.grant.aligned_plan.name}")
+        series = QBarSeries()
+        series.append(_bar_set("Budget", COLOURS["budget"], [r.budget for r in rows]))
+        series.append(_bar_set("Spent to date", COLOURS["actual"], [r.spend_to_date for r in rows]))
+        chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([_wrapped(r.code, r.title) for r in rows])
+        font = categories.labelsFont()
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        categories.setLabelsFont(font)
+        top = max([_pounds(max(r.budget, r.spend_to_date)) for r in rows] or [1.0])
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
+        values = _money_axis(top)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(categories)
+        series.attachAxis(values)
+
+    def _draw_burn_up(self, reference: str, period: Period) -> None:
+        chart = self.burn_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        points = burn_up(self.db, reference, period)
+        profile = QLineSeries(name="Profile (planned)")
+        actual = QLineSeries(name="Actual spend")
+        committed = QLineSeries(name="Actual + committed")
+        for number, point in enumerate(points):
+            profile.append(number, _pounds(point.cumulative_profile))
+            if point.cumulative_actual is not None:
+                actual.append(number, _pounds(point.cumulative_actual))
+                committed.append(
+                    number, _pounds(point.cumulative_actual + (point.cumulative_committed or 0))
+                )
+        profile.setColor(QColor(COLOURS["profile"]))
+        actual.setColor(QColor(COLOURS["actual"]))
+        committed.setColor(QColor(COLOURS["forecast"]))
+        months = QBarCategoryAxis()
+        months.append([f"{p.month_end:%b}" for p in points])
+        top = max(
+            [_pounds(p.cumulative_profile) for p in points]
+            + [
+                _pounds(p.cumulative_actual + (p.cumulative_committed or 0))
+                for p in points
+                if p.cumulative_actual is not None
+            ]
+            + [1.0]
+        )
+        values = _money_axis(top)
+        chart.addAxis(months, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+        for series in (profile, committed, actual):
+            chart.addSeries(series)
+            series.attachAxis(values)
+            # Line points sit at category positions 0..n-1 on a bar category axis.
+            series.attachAxis(months)
+        months.setRange(months.at(0), months.at(len(points) - 1)) if points else None
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def _show_findings(self) -> None:
+        self.findings_list.clear()
+        errors = sum(f.severity == "error" for f in self.findings)
+        warnings = len(self.findings) - errors
+        self.findings_title.setText(
+            f"Checks: {errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''} (double-click to open)"
+        )
+        for finding in sorted(self.findings, key=lambda f: f.severity != "error"):
+            item = QListWidgetItem(
+                resources.icon(finding.severity), f"{finding.code}: {finding.message}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, finding)
+            self.findings_list.addItem(item)
+        if not self.findings:
+            self.findings_list.addItem("No problems found.")
+
+    def open_finding(self, item: QListWidgetItem) -> None:
+        finding = item.data(Qt.ItemDataRole.UserRole)
+        if not isinstance(finding, Finding):
+            return
+        window = self.window()
+        show_page = getattr(window, "show_page", None)
+        if show_page is None:
+            return
+        if finding.subject_kind == "allocation":
+            show_page("projects").select(finding.subject)
+        elif finding.subject_kind == "spend_line" and finding.subject.isdigit():
+            page = show_page("spending")
+            page.clear_filters()
+            page.select_line(int(finding.subject))
+        else:
+            show_page("grants")
+
+
+def _wrapped(code: str | None, title: str) -> str:
+    """A category label on two lines (axis labels take simple HTML)."""
+    words = title.split()
+    half = (len(words) + 1) // 2
+    text = " ".join(words[:half]) + ("<br>" + " ".join(words[half:]) if words[half:] else "")
+    return f"{code}<br>{text}" if code else text
+
+
+def _risky(underspend_risk: bool) -> set[str]:
+    return {"projected_underspend"} if underspend_risk else set()

@@ -1,0 +1,362 @@
+"""Projects: the grant's allocations (budget, lead, cost centre, profile per quarter) and a
+priority weights editor with a running total; the core refuses weights that do not total 100."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fundtracker.errors import FundtrackerError
+from fundtracker.models import Allocation, Grant, Plan
+from fundtracker.money import format_money, money_str
+from fundtracker.periods import quarters_between
+from fundtracker.services.grants import load_grant
+from fundtracker.setup_files import format_percentage
+from ui import dialogs
+from ui.errors import error_text
+from ui.grant_edits import Document, allocation_in, change_grant, percent_total
+from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.pages.base import Page
+from ui.workspace import PLANS, PROJECTS, RETURNS, SPEND, Workspace
+
+Index = QModelIndex | QPersistentModelIndex
+# (header, setup-file key, money?) for the fixed columns; quarter columns follow.
+FIELDS = (
+    ("Code", "code", False),
+    ("Project", "name", False),
+    ("Lead partner", "lead", False),
+    ("Cost centre", "cost_centre", False),
+    ("Status", "status", False),
+    ("Budget", "budget", True),
+)
+
+
+class AllocationsModel(QAbstractTableModel):
+    """One row per allocation; edits become changes to the grant's setup document."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.allocations: list[Allocation] = []
+        self.quarters: list[str] = []
+        self.editor: Any = None  # editor(allocation, key, quarter_index | None, text) -> bool
+        self.read_only = False
+
+    def show(self, grant: Grant | None) -> None:
+        self.beginResetModel()
+        self.allocations = list(grant.allocations) if grant else []
+        self.quarters = (
+            [f"{q.short} {str(q)[2:7]}" for q in quarters_between(grant.start_date, grant.end_date)]
+            if grant
+            else []
+        )
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.allocations)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(FIELDS) + len(self.quarters)
+
+    def _cell(self, allocation: Allocation, column: int) -> tuple[str, bool, bool]:
+        """(text, is money, is an even-spread placeholder)."""
+        if column < len(FIELDS):
+            _header, key, money = FIELDS[column]
+            value = getattr(allocation, key)
+            return (format_money(value) if money else (value or "")), money, False
+        quarter = column - len(FIELDS)
+        if allocation.profile:
+            return format_money(allocation.profile[quarter].amount), True, False
+        return "even", True, True
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.allocations):
+            return None
+        allocation = self.allocations[index.row()]
+        text, money, placeholder = self._cell(allocation, index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return text
+        if role == Qt.ItemDataRole.EditRole:
+            if index.column() < len(FIELDS) and FIELDS[index.column()][2]:
+                return money_str(allocation.budget)
+            if index.column() >= len(FIELDS):
+                return (
+                    ""
+                    if placeholder
+                    else money_str(allocation.profile[index.column() - len(FIELDS)].amount)
+                )
+            return text
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(RIGHT if money else LEFT)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if placeholder:
+                return QBrush(Qt.GlobalColor.gray)
+            return QBrush(NEGATIVE) if text.startswith("-") else None
+        if role == Qt.ItemDataRole.ToolTipRole and placeholder:
+            return "No profile: the budget is spread evenly over the grant's quarters"
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+            return None
+        if 0 <= section < len(FIELDS):
+            return FIELDS[section][0]
+        if 0 <= section - len(FIELDS) < len(self.quarters):
+            return self.quarters[section - len(FIELDS)]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() > 0 and not self.read_only:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.editor is None:
+            return False
+        if str(value) == self.data(index, Qt.ItemDataRole.EditRole):
+            return False
+        allocation = self.allocations[index.row()]
+        column = index.column()
+        if column < len(FIELDS):
+            return bool(self.editor(allocation, FIELDS[column][1], None, str(value)))
+        return bool(self.editor(allocation, "profile", column - len(FIELDS), str(value)))
+
+
+class WeightsEditor(QGroupBox):
+    """Percentages per priority of each plan the grant uses, with a running total per plan."""
+
+    def __init__(self, page: ProjectsPage) -> None:
+        super().__init__("Priority weights")
+        self.setObjectName("weightsEditor")
+        self.page = page
+        self.allocation: Allocation | None = None
+        self.inputs: dict[str, dict[str, QLineEdit]] = {}
+        self.totals: dict[str, QLabel] = {}
+        self.outer = QVBoxLayout(self)
+        self.body = QWidget()
+        self.outer.addWidget(self.body)
+        self.error = QLabel(objectName="weightsError")
+        self.error.setProperty("class", "fieldError")
+        self.error.setWordWrap(True)
+        self.save = QPushButton("Save weights")
+        self.save.setObjectName("saveWeights")
+        self.save.clicked.connect(self.save_weights)
+        row = QHBoxLayout()
+        row.addWidget(self.error, 1)
+        row.addWidget(self.save)
+        self.outer.addLayout(row)
+        self.outer.addStretch(1)
+
+    def show_allocation(self, grant: Grant | None, allocation: Allocation | None) -> None:
+        self.allocation = allocation
+        self.error.clear()
+        self.inputs, self.totals = {}, {}
+        self.outer.removeWidget(self.body)
+        self.body.deleteLater()
+        self.body = QWidget()
+        self.outer.insertWidget(0, self.body)
+        columns = QHBoxLayout(self.body)
+        columns.setContentsMargins(0, 0, 0, 0)
+        self.save.setEnabled(allocation is not None and not self.page.workspace.read_only)
+        if grant is None or allocation is None:
+            self.setTitle("Priority weights")
+            return
+        self.setTitle(f"Priority weights — {allocation.code} {allocation.name}")
+        have = {(w.priority.plan.key, w.priority.code): w.basis_points for w in allocation.weights}
+        plans: list[Plan] = [grant.aligned_plan, *([grant.local_plan] if grant.local_plan else [])]
+        for plan in plans:
+            columns.addWidget(self._plan_box(plan, have), 1)
+
+    def _plan_box(self, plan: Plan, have: dict[tuple[str, str], int]) -> QGroupBox:
+        box = QGroupBox(plan.name)
+        form = QFormLayout(box)
+        self.inputs[plan.key] = {}
+        for priority in plan.priorities:
+            points = have.get((plan.key, priority.code))
+            edit = QLineEdit(format_percentage(points) if points else "")
+            edit.setObjectName(f"weight-{plan.key}-{priority.code}")
+            edit.setAccessibleName(f"Weight of {priority.code} {priority.title}")
+            edit.setPlaceholderText("0")
+            edit.setMaximumWidth(80)
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.textChanged.connect(lambda _t, key=plan.key: self._show_total(key))
+            edit.returnPressed.connect(self.save_weights)
+            self.inputs[plan.key][priority.code] = edit
+            form.addRow(f"{priority.code} {priority.title} (%)", edit)
+        total = QLabel(objectName=f"total-{plan.key}")
+        self.totals[plan.key] = total
+        form.addRow("Total", total)
+        self._show_total(plan.key)
+        return box
+
+    def _show_total(self, plan_key: str) -> None:
+        texts = [edit.text() for edit in self.inputs[plan_key].values()]
+        total = percent_total(texts)
+        label = self.totals[plan_key]
+        if total is None:
+            label.setText("not a number")
+        elif not any(t.strip() for t in texts):
+            label.setText("no weights (this project is unaligned to this plan)")
+        else:
+            label.setText(f"{total.normalize():f}%" + ("" if total == 100 else " — must be 100%"))
+        ok = total == 100 or not any(t.strip() for t in texts)
+        label.setProperty("class", "" if ok else "fieldError")
+        label.style().polish(label)
+
+    def save_weights(self) -> None:
+        if self.allocation is None:
+            return
+        code = self.allocation.code
+        weights = {
+            plan: {p: e.text().strip().rstrip("%") for p, e in edits.items() if e.text().strip()}
+            for plan, edits in self.inputs.items()
+        }
+
+        def change(document: Document) -> None:
+            allocation_in(document, code)["priorities"] = {k: v for k, v in weights.items() if v}
+
+        self.error.clear()
+        change_grant(self.page.workspace, f"Weights of {code}", change, self, self._refused)
+
+    def _refused(self, error: FundtrackerError) -> None:
+        self.error.setText(error_text(error))
+
+
+class ProjectsPage(Page):
+    name = "projects"
+    title = "Projects"
+    kinds = frozenset({PROJECTS, PLANS, SPEND, RETURNS})
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.grant: Grant | None = None
+        self.model = AllocationsModel(self)
+        self.model.read_only = workspace.read_only
+        self.model.editor = self._edit
+        layout = QVBoxLayout(self)
+        add = QPushButton("Add project…")
+        add.clicked.connect(self.add_project)
+        remove = QPushButton("Remove project…")
+        remove.clicked.connect(self.remove_project)
+        for button in (add, remove):
+            button.setEnabled(not workspace.read_only)
+        layout.addLayout(self.heading("Projects", add, remove))
+        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="projectsSplitter")
+        self.table = QTableView(objectName="projectsTable")
+        self.table.setAccessibleName("Projects")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_weights())
+        self.weights = WeightsEditor(self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.weights)
+        self.splitter.setSizes([330, 370])
+        layout.addWidget(self.splitter, 1)
+
+    def reload(self) -> None:
+        selected = self.current_code()
+        self.grant = load_grant(self.db, self.workspace.grant) if self.workspace.grant else None
+        self.model.show(self.grant)
+        widths = (60, 230, 190, 90, 70, 100)
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, width)
+        for column in range(len(FIELDS), self.model.columnCount()):
+            self.table.setColumnWidth(column, 88)
+        self.select(
+            selected
+            or (self.grant.allocations[0].code if self.grant and self.grant.allocations else "")
+        )
+
+    def current_code(self) -> str:
+        index = self.table.currentIndex()
+        if not index.isValid() or index.row() >= len(self.model.allocations):
+            return ""
+        return self.model.allocations[index.row()].code
+
+    def select(self, code: str) -> None:
+        for row, allocation in enumerate(self.model.allocations):
+            if allocation.code == code:
+                self.table.selectRow(row)
+                self.table.setCurrentIndex(self.model.index(row, 0))
+                break
+        self._show_weights()
+
+    def _show_weights(self) -> None:
+        code = self.current_code()
+        allocation = next((a for a in self.model.allocations if a.code == code), None)
+        self.weights.show_allocation(self.grant, allocation)
+
+    def _edit(self, allocation: Allocation, key: str, quarter: int | None, text: str) -> bool:
+        code = allocation.code
+        grant = self.grant
+        assert grant is not None
+
+        def change(document: Document) -> None:
+            item = allocation_in(document, code)
+            if key != "profile":
+                item[key] = text
+                return
+            profile = item.get("profile") or _even_profile(grant, allocation)
+            profile[quarter or 0] = text
+            item["profile"] = profile
+
+        label = "profile" if key == "profile" else key.replace("_", " ")
+        return change_grant(self.workspace, f"Change {label} of {code}", change, self)
+
+    def add_project(self) -> None:
+        code = dialogs.ask_text(self, "Add project", "Code of the new project (e.g. A09):")
+        if not code:
+            return
+        name = dialogs.ask_text(self, "Add project", f"Name of project {code}:")
+        if name is None:
+            return
+
+        def change(document: Document) -> None:
+            document["allocations"].append(
+                {"code": code.strip(), "name": name, "budget": "0.00", "priorities": {}}
+            )
+
+        if change_grant(self.workspace, f"Add project {code}", change, self):
+            self.select(code.strip())
+
+    def remove_project(self) -> None:
+        code = self.current_code()
+        if not code or not dialogs.confirm(
+            self, "Remove project", f"Remove project {code} from the grant?", "Remove"
+        ):
+            return
+
+        def change(document: Document) -> None:
+            document["allocations"] = [a for a in document["allocations"] if a["code"] != code]
+
+        change_grant(self.workspace, f"Remove project {code}", change, self)
+
+
+def _even_profile(grant: Grant, allocation: Allocation) -> list[str]:
+    """The even spread the figures engine uses when a project has no profile, as a start."""
+    from fundtracker.figures import profile_pence
+    from fundtracker.money import from_pence
+
+    quarters = len(quarters_between(grant.start_date, grant.end_date))
+    return [money_str(from_pence(p)) for p in profile_pence(allocation, quarters)]

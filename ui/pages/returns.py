@@ -1,0 +1,441 @@
+"""Returns: per period its status, a narrative per project (RAG, outputs and outcomes,
+variance explanation, forecast override), a preview of the figures, and Export, Submit
+(confirming any check errors first), Reopen (with a reason) and Evidence pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fundtracker.checks import run_checks
+from fundtracker.errors import FundtrackerError
+from fundtracker.figures import AllocationFigures, Report, build_report, default_period
+from fundtracker.models import Narrative
+from fundtracker.money import format_money, money_str
+from fundtracker.periods import Period, reporting_periods
+from fundtracker.returns.evidence import write_evidence_pack
+from fundtracker.returns.narratives import computed_rag, get_narratives, set_narrative
+from fundtracker.returns.submission import (
+    SubmissionInfo,
+    export_return,
+    list_returns,
+    reopen_return,
+)
+from fundtracker.services.grants import load_grant
+from ui import dialogs
+from ui.delegates import ChoiceDelegate
+from ui.errors import show_error
+from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.operations import Progress, run_in_background
+from ui.pages.base import Page, notice
+from ui.preferences import prepared_by
+from ui.undo import ServiceCommand, run
+from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
+
+Index = QModelIndex | QPersistentModelIndex
+RAG_COLOURS = {"G": "#2e7d32", "A": "#ef6c00", "R": "#c62828"}
+# (header, key, editable narrative field or "")
+COLUMNS = (
+    ("Code", "code", ""),
+    ("Project", "name", ""),
+    ("Budget", "budget", ""),
+    ("Spent to date", "spend_to_date", ""),
+    ("Forecast outturn", "forecast_outturn", ""),
+    ("Variance", "variance", ""),
+    ("RAG", "rag", "rag"),
+    ("Outputs and outcomes", "outputs", "outputs"),
+    ("Variance explanation", "variance_explanation", "variance_explanation"),
+    ("Forecast override", "forecast", "forecast"),
+)
+MONEY = {"budget", "spend_to_date", "forecast_outturn", "variance", "forecast"}
+
+
+def narrative_values(narrative: Narrative | None) -> dict[str, str]:
+    """A narrative's fields as the officer edits them (text; empty when not set)."""
+    if narrative is None:
+        return {"rag": "", "outputs": "", "variance_explanation": "", "forecast": ""}
+    return {
+        "rag": narrative.rag or "",
+        "outputs": narrative.outputs,
+        "variance_explanation": narrative.variance_explanation,
+        "forecast": money_str(narrative.forecast) if narrative.forecast is not None else "",
+    }
+
+
+class NarrativesModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.figures: list[AllocationFigures] = []
+        self.narratives: dict[str, dict[str, str]] = {}
+        self.editor: Any = None  # editor(code, field, old, new) -> bool
+        self.locked = False
+
+    def show(self, report: Report | None, narratives: dict[str, Narrative]) -> None:
+        self.beginResetModel()
+        self.figures = list(report.allocations) if report else []
+        self.narratives = {f.code: narrative_values(narratives.get(f.code)) for f in self.figures}
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.figures)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def _text(self, figures: AllocationFigures, key: str) -> tuple[str, bool]:
+        """(text, is the RAG computed rather than set)."""
+        narrative = self.narratives[figures.code]
+        if key == "rag":
+            set_rag = narrative["rag"]
+            return set_rag or computed_rag(figures.budget, figures.variance), not set_rag
+        if key in narrative:
+            value = narrative[key]
+            return (format_money(_money(value)) if key == "forecast" and value else value), False
+        value = getattr(figures, key)
+        return (format_money(value) if key in MONEY else str(value)), False
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.figures):
+            return None
+        figures = self.figures[index.row()]
+        _header, key, field = COLUMNS[index.column()]
+        text, computed = self._text(figures, key)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{text} (auto)" if computed else text
+        if role == Qt.ItemDataRole.EditRole:
+            return self.narratives[figures.code][field] if field else text
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(RIGHT if key in MONEY else LEFT)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if key == "rag":
+                return QBrush(QColor(RAG_COLOURS.get(text, "#000000")))
+            return QBrush(NEGATIVE) if key in MONEY and text.startswith("-") else None
+        if role == Qt.ItemDataRole.ToolTipRole and key in ("outputs", "variance_explanation"):
+            return text or None
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section][0]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and COLUMNS[index.column()][2] and not self.locked:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.editor is None:
+            return False
+        code = self.figures[index.row()].code
+        field = COLUMNS[index.column()][2]
+        old = self.narratives[code][field]
+        new = "" if value is None else str(value)
+        if not field or new == old:
+            return False
+        return bool(self.editor(code, field, old, new))
+
+
+def _money(text: str) -> Any:
+    from fundtracker.money import parse_money
+
+    return parse_money(text)
+
+
+class ReturnsPage(Page):
+    name = "returns"
+    title = "Returns"
+    kinds = frozenset({RETURNS, SPEND, PROJECTS})
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.report: Report | None = None
+        self.submissions: list[SubmissionInfo] = []
+        layout = QVBoxLayout(self)
+        self.status = QLabel(objectName="returnStatus")
+        layout.addLayout(self.heading("Monitoring returns", self.status))
+        self.empty = notice("No grant yet: import a grant file on the Grants page.")
+        layout.addWidget(self.empty)
+        splitter = QSplitter(objectName="returnsSplitter")
+        self.periods = QListWidget(objectName="returnPeriods")
+        self.periods.setAccessibleName("Return periods")
+        self.periods.currentRowChanged.connect(lambda _row: self._show_period())
+        splitter.addWidget(self.periods)
+        splitter.addWidget(self._detail())
+        splitter.setSizes([190, 900])
+        layout.addWidget(splitter, 1)
+
+    def _detail(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export…")
+        self.submit_button = QPushButton("Submit…")
+        self.reopen_button = QPushButton("Reopen…")
+        self.pack_button = QPushButton("Evidence pack…")
+        self.export_button.clicked.connect(self.export)
+        self.submit_button.clicked.connect(self.submit)
+        self.reopen_button.clicked.connect(self.reopen)
+        self.pack_button.clicked.connect(self.evidence_pack)
+        for button in (self.export_button, self.submit_button, self.reopen_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.pack_button)
+        layout.addLayout(buttons)
+        self.figures = QGridLayout()
+        self.figure_labels: dict[str, QLabel] = {}
+        shown = (
+            ("award", "Award"),
+            ("received", "Received"),
+            ("spend_this_period", "Spent this period"),
+            ("spend_to_date", "Spent to date"),
+            ("committed", "Committed"),
+            ("forecast_outturn", "Forecast outturn"),
+            ("projected_underspend", "Projected underspend"),
+            ("unallocated", "Unallocated"),
+        )
+        for number, (key, label) in enumerate(shown):
+            value = QLabel(objectName=f"return-{key}")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.figure_labels[key] = value
+            self.figures.addWidget(QLabel(label), number // 4, (number % 4) * 2)
+            self.figures.addWidget(value, number // 4, (number % 4) * 2 + 1)
+        layout.addLayout(self.figures)
+        self.model = NarrativesModel(self)
+        self.model.editor = self._edit_narrative
+        self.table = QTableView(objectName="narrativesTable")
+        self.table.setAccessibleName("Narratives per project")
+        self.table.setModel(self.model)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        rag = [c[1] for c in COLUMNS].index("rag")
+        self.table.setItemDelegateForColumn(
+            rag,
+            ChoiceDelegate(
+                lambda: [("", "(auto)"), ("G", "Green"), ("A", "Amber"), ("R", "Red")],
+                self.table,
+            ),
+        )
+        for column, width in enumerate((48, 170, 85, 95, 105, 85, 65, 190, 170)):
+            self.table.setColumnWidth(column, width)
+        layout.addWidget(QLabel("Narratives (double-click a cell in the last four columns)"))
+        layout.addWidget(self.table, 1)
+        self.checks_label = QLabel(objectName="returnChecks")
+        self.checks_label.setWordWrap(True)
+        layout.addWidget(self.checks_label)
+        return box
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        reference = self.workspace.grant
+        self.empty.setVisible(not reference)
+        if not reference:
+            return
+        grant = load_grant(self.db, reference)
+        self.submissions = list_returns(self.db, reference)
+        chosen = self.current_period_text() or str(
+            _containing(grant, default_period(grant, _today()))
+        )
+        self.periods.blockSignals(True)
+        self.periods.clear()
+        for period in reporting_periods(grant.start_date, grant.end_date, grant.return_frequency):
+            item = QListWidgetItem(f"{period}   {self._status_of(str(period))}")
+            item.setData(Qt.ItemDataRole.UserRole, str(period))
+            self.periods.addItem(item)
+        texts = [
+            self.periods.item(n).data(Qt.ItemDataRole.UserRole) for n in range(self.periods.count())
+        ]
+        self.periods.setCurrentRow(texts.index(chosen) if chosen in texts else 0)
+        self.periods.blockSignals(False)
+        self._show_period()
+
+    def _standing(self, period: str) -> SubmissionInfo | None:
+        versions = [s for s in self.submissions if s.period == period]
+        return versions[-1] if versions else None
+
+    def _status_of(self, period: str) -> str:
+        standing = self._standing(period)
+        if standing is None:
+            return "Draft"
+        if standing.reopened_at:
+            return f"Reopened (v{standing.version})"
+        return f"Submitted v{standing.version}"
+
+    def current_period_text(self) -> str:
+        item = self.periods.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else ""
+
+    def period(self) -> Period:
+        return Period.parse(self.current_period_text())
+
+    def _show_period(self) -> None:
+        if not self.current_period_text():
+            return
+        reference, period = self.workspace.grant, self.period()
+        self.report = build_report(self.db, reference, period)
+        narratives = get_narratives(self.db, reference, period)
+        standing = self._standing(str(period))
+        submitted = standing is not None and standing.reopened_at is None
+        self.model.locked = submitted or self.workspace.read_only
+        self.model.show(self.report, narratives)
+        for key, label in self.figure_labels.items():
+            label.setText(format_money(getattr(self.report.summary, key)))
+        status = self._status_of(str(period))
+        if submitted and standing is not None:
+            status += (
+                f" on {standing.submitted_at.astimezone():%d/%m/%Y} by {standing.submitted_by}"
+            )
+        self.status.setText(f"{period}: {status}")
+        writable = not self.workspace.read_only
+        self.submit_button.setEnabled(writable and not submitted)
+        self.reopen_button.setEnabled(writable and submitted)
+        findings = run_checks(self.db, reference, period, report=self.report)
+        errors = [f for f in findings if f.severity == "error"]
+        self.checks_label.setText(
+            f"Checks: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
+            + (" — " + "; ".join(f.message for f in errors[:3]) if errors else "")
+        )
+
+    # --- narratives --------------------------------------------------------------------------
+
+    def _edit_narrative(self, code: str, field: str, old: str, new: str) -> bool:
+        ws, reference, period = self.workspace, self.workspace.grant, self.period()
+
+        def apply(text: str, reason: str) -> None:
+            set_narrative(ws.db, reference, period, code, {field: text}, reason=reason)
+
+        label = field.replace("_", " ")
+        return run(
+            ServiceCommand(
+                ws,
+                f"Change {label} of {code} for {period}",
+                lambda: apply(new, "desktop app"),
+                lambda: apply(old, "undo"),
+                [RETURNS],
+                self,
+            )
+        )
+
+    # --- files -------------------------------------------------------------------------------
+
+    def _ask_path(self, title: str, suffix: str, kind: str) -> Path | None:
+        name = f"{self.workspace.grant}-{self.current_period_text().replace('/', '-')}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, title, name, f"{kind} (*{suffix})")
+        return Path(path) if path else None
+
+    def export(self) -> None:
+        if not self.current_period_text():
+            return
+        path = self._ask_path("Export the return", ".xlsx", "Excel workbooks")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: Path, submit: bool = False) -> None:
+        reference, period, who = self.workspace.grant, self.period(), prepared_by()
+
+        def work(_progress: Progress) -> Any:
+            return export_return(self.db, reference, period, path, prepared_by=who, submit=submit)
+
+        def done(result: Any) -> None:
+            if submit:
+                self.workspace.notify(RETURNS)
+            what = "Submitted" if result.newly_submitted else f"{result.status} return"
+            self.window().statusBar().showMessage(f"{what} written to {path}", 10000)
+
+        label = "Submitting the return…" if submit else "Writing the return workbook…"
+        run_in_background(self, label, work, done)
+
+    def submit(self) -> None:
+        if not self.current_period_text():
+            return
+        findings = run_checks(self.db, self.workspace.grant, self.period(), report=self.report)
+        errors = [f for f in findings if f.severity == "error"]
+        question = f"Submit the return for {self.period()}?\n\n"
+        if errors:
+            question += f"The checks found {len(errors)} error(s):\n" + "\n".join(
+                f"• {f.message}" for f in errors[:10]
+            )
+            question += "\n\nSubmit anyway? "
+        question += (
+            "Once submitted, spend dated in or before this period is locked until the return "
+            "is reopened."
+        )
+        if not dialogs.confirm(self, "Submit return", question, "Submit"):
+            return
+        path = self._ask_path("Save the submitted return", ".xlsx", "Excel workbooks")
+        if path:
+            self.export_to(path, submit=True)
+
+    def reopen(self) -> None:
+        reason = dialogs.ask_text(
+            self, "Reopen return", f"Why is the return for {self.period()} being reopened?"
+        )
+        if reason is not None:
+            self.reopen_with(reason)
+
+    def reopen_with(self, reason: str) -> bool:
+        try:
+            reopen_return(self.db, self.workspace.grant, self.period(), reason)
+        except FundtrackerError as error:
+            show_error(self, error)
+            return False
+        self.workspace.notify(RETURNS)
+        return True
+
+    def evidence_pack(self) -> None:
+        path = self._ask_path("Save the evidence pack", ".zip", "Zip files")
+        if path is None:
+            return
+        reference, period, who = self.workspace.grant, self.period(), prepared_by()
+
+        def work(_progress: Progress) -> Any:
+            return write_evidence_pack(self.db, reference, period, path, prepared_by=who)
+
+        def done(result: Any) -> None:
+            self.window().statusBar().showMessage(
+                f"Evidence pack ({result['attachments']} files) written to {path}", 10000
+            )
+
+        run_in_background(self, "Writing the evidence pack…", work, done)
+
+
+def _today() -> Any:
+    from datetime import date
+
+    return date.today()
+
+
+def _containing(grant: Any, quarter: Period) -> Period:
+    """The return period (quarter, half or year) that contains ``quarter``."""
+    for period in reporting_periods(grant.start_date, grant.end_date, grant.return_frequency):
+        if period.start <= quarter.start <= period.end:
+            return period
+    return quarter

@@ -1,0 +1,496 @@
+"""Spending: the ledger as a lazily loaded table, with a filter bar, fast entry at the bottom,
+edit in place, assign, split, attach evidence and delete."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fundtracker.errors import FundtrackerError, MoneyError, ValidationError
+from fundtracker.models import SPEND_STATUSES
+from fundtracker.money import ZERO, format_money, money_str, parse_money
+from fundtracker.periods import Period, quarters_between
+from fundtracker.services.grants import load_grant
+from fundtracker.services.ledger_view import LedgerFilter, LedgerRow
+from ui import dialogs, spend_commands
+from ui.delegates import ChoiceDelegate
+from ui.errors import error_text, show_error
+from ui.models.spend_model import COLUMNS, SpendModel, edit_text
+from ui.pages.base import Page
+from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
+
+ENTRY_FIELDS = (
+    "date",
+    "allocation",
+    "supplier",
+    "description",
+    "reference",
+    "net",
+    "vat",
+    "status",
+)
+
+
+class SpendingPage(Page):
+    name = "spending"
+    title = "Spending"
+    kinds = frozenset({SPEND, PROJECTS, RETURNS})
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.projects: list[tuple[str, str]] = []  # (code, name)
+        self.model = SpendModel(self.db, self)
+        self.model.read_only = workspace.read_only
+        self.model.editor = self._edit_cell
+        layout = QVBoxLayout(self)
+        self.summary = QLabel()
+        self.summary.setObjectName("spendSummary")
+        layout.addLayout(self.heading("Spending", self.summary))
+        layout.addLayout(self._filter_bar())
+        layout.addWidget(self._table(), 1)
+        layout.addLayout(self._actions())
+        layout.addWidget(self._entry_strip())
+        self._filter_timer = QTimer(self, singleShot=True, interval=250)
+        self._filter_timer.timeout.connect(self.apply_filter)
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _filter_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.search = QLineEdit(placeholderText="Find supplier, description, reference, notes…")
+        self.search.setAccessibleName("Find spend lines")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.period_filter = QComboBox(accessibleName="Period")
+        self.project_filter = QComboBox(accessibleName="Project")
+        self.status_filter = QComboBox(accessibleName="Status")
+        self.status_filter.addItem("Any status", None)
+        for status in SPEND_STATUSES:
+            self.status_filter.addItem(status.capitalize(), status)
+        self.unassigned_only = QCheckBox("Unassigned only")
+        for combo in (self.period_filter, self.project_filter, self.status_filter):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.unassigned_only.toggled.connect(lambda _on: self.apply_filter())
+        bar.addWidget(self.search, 3)
+        for widget in (self.period_filter, self.project_filter, self.status_filter):
+            bar.addWidget(widget, 1)
+        bar.addWidget(self.unassigned_only)
+        return bar
+
+    def _table(self) -> QTableView:
+        self.table = QTableView()
+        self.table.setObjectName("spendTable")
+        self.table.setAccessibleName("Spend lines")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        widths = (82, 60, 170, 220, 90, 80, 90, 75, 75, 60)
+        for number, width in enumerate(widths):
+            self.table.setColumnWidth(number, width)
+        header.setStretchLastSection(True)
+        project_column = [c.field for c in COLUMNS].index("allocation")
+        status_column = [c.field for c in COLUMNS].index("status")
+        self.table.setItemDelegateForColumn(
+            project_column, ChoiceDelegate(self._project_choices, self.table)
+        )
+        self.table.setItemDelegateForColumn(
+            status_column,
+            ChoiceDelegate(lambda: [(s, s) for s in SPEND_STATUSES], self.table),
+        )
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
+        return self.table
+
+    def _actions(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.assign_button = QPushButton("Assign to project…")
+        self.split_button = QPushButton("Split…")
+        self.attach_button = QPushButton("Attach evidence…")
+        self.delete_button = QPushButton("Delete…")
+        self.assign_button.clicked.connect(self.assign_selected)
+        self.split_button.clicked.connect(self.split_selected)
+        self.attach_button.clicked.connect(self.attach_evidence)
+        self.delete_button.clicked.connect(self.delete_selected)
+        row.addWidget(QLabel("Selected lines:"))
+        for button in (self.assign_button, self.split_button, self.attach_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        row.addWidget(self.delete_button)
+        self.attach_button.setEnabled(_attach_service() is not None)
+        if self.workspace.read_only:
+            for button in (self.assign_button, self.split_button, self.delete_button):
+                button.setEnabled(False)
+            self.attach_button.setEnabled(False)
+        return row
+
+    def _entry_strip(self) -> QWidget:
+        """A new line typed at the bottom: Tab between cells, Enter adds it."""
+        strip = QWidget(objectName="entryStrip")
+        grid = QGridLayout(strip)
+        grid.setContentsMargins(0, 4, 0, 0)
+        self.entry: dict[str, QLineEdit | QComboBox] = {}
+        labels = {
+            "date": "Date",
+            "allocation": "Project",
+            "supplier": "Supplier",
+            "description": "Description",
+            "reference": "Reference",
+            "net": "Net",
+            "vat": "VAT",
+            "status": "Status",
+        }
+        stretch = {"supplier": 2, "description": 3}
+        for column, field in enumerate(ENTRY_FIELDS):
+            widget: QLineEdit | QComboBox
+            if field in ("allocation", "status"):
+                widget = QComboBox()
+                if field == "status":
+                    for status in SPEND_STATUSES:
+                        widget.addItem(status, status)
+            else:
+                widget = QLineEdit()
+                widget.returnPressed.connect(self.add_entry)
+                if field == "date":
+                    widget.setPlaceholderText("dd/mm/yyyy")
+                elif field in ("net", "vat"):
+                    widget.setPlaceholderText("0.00")
+                    widget.setAlignment(Qt.AlignmentFlag.AlignRight)
+            widget.setObjectName(f"entry-{field}")
+            widget.setAccessibleName(f"New line {labels[field]}")
+            self.entry[field] = widget
+            grid.addWidget(QLabel(labels[field]), 0, column)
+            grid.addWidget(widget, 1, column)
+            grid.setColumnStretch(column, stretch.get(field, 1))
+        self.add_button = QPushButton("Add line")
+        self.add_button.setObjectName("addLine")
+        self.add_button.clicked.connect(self.add_entry)
+        grid.addWidget(self.add_button, 1, len(ENTRY_FIELDS))
+        self.entry_error = QLabel(objectName="entryError")
+        self.entry_error.setProperty("class", "fieldError")
+        self.entry_error.setWordWrap(True)
+        grid.addWidget(self.entry_error, 2, 0, 1, len(ENTRY_FIELDS) + 1)
+        for first, second in itertools.pairwise(ENTRY_FIELDS):
+            QWidget.setTabOrder(self.entry[first], self.entry[second])
+        QWidget.setTabOrder(self.entry[ENTRY_FIELDS[-1]], self.add_button)
+        strip.setEnabled(not self.workspace.read_only)
+        return strip
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        grant = self.workspace.grant
+        self.projects = []
+        if grant:
+            loaded = load_grant(self.db, grant)
+            self.projects = [(a.code, a.name) for a in loaded.allocations]
+            self._fill_period_filter(loaded.start_date, loaded.end_date)
+        self._fill_project_choices()
+        keep = self.model.rowCount()
+        scroll = self.table.verticalScrollBar().value()
+        self.model.show(grant, self.current_filter()) if keep == 0 else self.model.reload(keep)
+        self.table.verticalScrollBar().setValue(scroll)
+        self._show_summary()
+
+    def _fill_period_filter(self, start: Any, end: Any) -> None:
+        combo = self.period_filter
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All periods", None)
+        quarters = quarters_between(start, end)
+        for year in dict.fromkeys(Period(q.start_year) for q in quarters):
+            combo.addItem(str(year), str(year))
+        for quarter in quarters:
+            combo.addItem(str(quarter), str(quarter))
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+
+    def _fill_project_choices(self) -> None:
+        combo = self.project_filter
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All projects", None)
+        for code, name in self.projects:
+            combo.addItem(f"{code} {name}", code)
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+        entry = self.entry["allocation"]
+        assert isinstance(entry, QComboBox)
+        chosen = entry.currentData()
+        entry.clear()
+        for code, label in self._project_choices():
+            entry.addItem(label, code)
+        entry.setCurrentIndex(max(entry.findData(chosen), 0))
+
+    def _project_choices(self) -> list[tuple[str, str]]:
+        return [("", "(unassigned)"), *((code, f"{code} {name}") for code, name in self.projects)]
+
+    def current_filter(self) -> LedgerFilter:
+        period = self.period_filter.currentData()
+        return LedgerFilter(
+            text=self.search.text().strip(),
+            period=Period.parse(period) if period else None,
+            allocation=self.project_filter.currentData(),
+            status=self.status_filter.currentData(),
+            unassigned_only=self.unassigned_only.isChecked(),
+        )
+
+    def clear_filters(self) -> None:
+        for combo in (self.period_filter, self.project_filter, self.status_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.unassigned_only.blockSignals(True)
+        self.unassigned_only.setChecked(False)
+        self.unassigned_only.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        self.model.show(self.workspace.grant, self.current_filter())
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        s = self.model.summary
+        self.summary.setText(
+            f"{s.lines:,} line{'s' if s.lines != 1 else ''} · net {format_money(s.net)} · "
+            f"VAT {format_money(s.vat)}"
+        )
+
+    def focus_find(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --- editing -----------------------------------------------------------------------------
+
+    def _edit_cell(self, row: LedgerRow, field: str, text: str) -> bool:
+        return spend_commands.edit_line(
+            self.workspace, row, field, text, edit_text(row, field), self
+        )
+
+    def selected_rows(self) -> list[LedgerRow]:
+        selection = self.table.selectionModel()
+        numbers = sorted({index.row() for index in selection.selectedRows()})
+        return [self.model.line_at(n) for n in numbers]
+
+    def select_line(self, line_id: int) -> bool:
+        """Select a line by id (fetching further pages until it is loaded)."""
+        while True:
+            for number, row in enumerate(self.model.rows):
+                if row.id == line_id:
+                    index = self.model.index(number, 0)
+                    self.table.selectionModel().select(
+                        index,
+                        QItemSelectionModel.SelectionFlag.ClearAndSelect
+                        | QItemSelectionModel.SelectionFlag.Rows,
+                    )
+                    self.table.scrollTo(index)
+                    return True
+            if not self.model.canFetchMore():
+                return False
+            self.model.fetchMore()
+
+    def add_entry(self) -> None:
+        values: dict[str, object] = {}
+        for field, widget in self.entry.items():
+            value = widget.currentData() if isinstance(widget, QComboBox) else widget.text()
+            if value not in ("", None) or field == "allocation":
+                values[field] = value
+        self._clear_entry_errors()
+        added = spend_commands.add_line(self.workspace, values, self, self._show_entry_error)
+        if added is None:
+            return
+        for field in ("supplier", "description", "reference", "net", "vat"):
+            widget = self.entry[field]
+            assert isinstance(widget, QLineEdit)
+            widget.clear()
+        self.entry["date"].setFocus()
+        self.select_line(added)
+
+    def _clear_entry_errors(self) -> None:
+        self.entry_error.clear()
+        for widget in self.entry.values():
+            widget.setProperty("invalid", False)
+            widget.setToolTip("")
+            widget.style().polish(widget)
+
+    def _show_entry_error(self, error: FundtrackerError) -> None:
+        """Each field problem beside its field; anything else (a lock) in the line below."""
+        self.entry_error.setText(error_text(error).replace("\n", "   "))
+        if isinstance(error, ValidationError):
+            for problem in error.errors:
+                widget = self.entry.get(problem.field)
+                if widget is not None:
+                    widget.setProperty("invalid", True)
+                    widget.setToolTip(problem.message)
+                    widget.style().polish(widget)
+            first = next((self.entry[e.field] for e in error.errors if e.field in self.entry), None)
+            if first is not None:
+                first.setFocus()
+
+    def assign_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        labels = [label for _code, label in self._project_choices()]
+        chosen = dialogs.ask_choice(
+            self, "Assign to project", f"Assign {len(rows)} selected line(s) to:", labels
+        )
+        if chosen is None:
+            return
+        code = dict((label, code) for code, label in self._project_choices())[chosen]
+        spend_commands.assign_lines(self.workspace, rows, code or None, self)
+
+    def split_selected(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            show_error(self, ValidationError("Select one line to split."))
+            return
+        SplitDialog(self, rows[0]).open()
+
+    def delete_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows or self.workspace.read_only:
+            return
+        total = sum((r.net for r in rows), ZERO)
+        question = (
+            f"Delete {len(rows)} spend line{'s' if len(rows) != 1 else ''} "
+            f"(net {format_money(total)})? You can undo this with Ctrl+Z."
+        )
+        if dialogs.confirm(self, "Delete spend lines", question, "Delete"):
+            spend_commands.delete_lines(self.workspace, rows, self)
+
+    def attach_evidence(self) -> None:
+        attach = _attach_service()
+        rows = self.selected_rows()
+        if attach is None or len(rows) != 1:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence to the selected line")
+        if not path:
+            return
+        try:
+            attach(self.db, rows[0].id, Path(path), reason="desktop app")
+        except FundtrackerError as error:
+            show_error(self, error)
+            return
+        self.workspace.notify(SPEND)
+
+
+def _attach_service() -> Any:
+    """The evidence service, when the returns module is installed."""
+    try:
+        from fundtracker.returns.evidence import attach
+    except ImportError:
+        return None
+    return attach
+
+
+class SplitDialog(QDialog):
+    """Split one line across projects; the parts must add up to the line's net."""
+
+    def __init__(self, page: SpendingPage, row: LedgerRow) -> None:
+        super().__init__(page)
+        self.setObjectName("splitDialog")
+        self.setWindowTitle(f"Split line {row.id}")
+        self.page = page
+        self.row = row
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"{row.supplier} — {row.description}<br>Net <b>{format_money(row.net)}</b>, "
+                f"VAT {format_money(row.vat)} (the VAT is split in proportion)."
+            )
+        )
+        self.grid = QGridLayout()
+        layout.addLayout(self.grid)
+        self.parts: list[tuple[QComboBox, QLineEdit]] = []
+        add = QPushButton("Add part")
+        add.clicked.connect(lambda: self.add_part())
+        layout.addWidget(add)
+        self.total = QLabel(objectName="splitTotal")
+        self.error = QLabel(objectName="splitError")
+        self.error.setProperty("class", "fieldError")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.total)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.split)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        half = (row.net / 2).quantize(Decimal("0.01"))
+        self.add_part(row.allocation or "", money_str(half))
+        self.add_part("", money_str(row.net - half))
+
+    def add_part(self, code: str = "", amount: str = "") -> None:
+        combo = QComboBox(accessibleName="Part project")
+        for value, label in self.page._project_choices():
+            combo.addItem(label, value)
+        combo.setCurrentIndex(max(combo.findData(code), 0))
+        edit = QLineEdit(amount, accessibleName="Part amount")
+        edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        edit.textChanged.connect(lambda _t: self._show_total())
+        number = len(self.parts)
+        self.grid.addWidget(QLabel(f"Part {number + 1}"), number, 0)
+        self.grid.addWidget(combo, number, 1)
+        self.grid.addWidget(edit, number, 2)
+        self.parts.append((combo, edit))
+        self._show_total()
+
+    def _show_total(self) -> None:
+        try:
+            total = sum((parse_money(edit.text()) for _c, edit in self.parts), ZERO)
+        except MoneyError:
+            self.total.setText("Parts: (an amount is not valid)")
+            return
+        left = self.row.net - total
+        self.total.setText(
+            f"Parts total {format_money(total)}; "
+            + ("matches the line." if not left else f"{format_money(left)} left to split.")
+        )
+
+    def split(self) -> None:
+        parts: list[tuple[str | None, Any]] = [
+            (combo.currentData() or None, edit.text()) for combo, edit in self.parts
+        ]
+        done = spend_commands.split_line(
+            self.page.workspace, self.row, parts, self, lambda e: self.error.setText(error_text(e))
+        )
+        if done:
+            self.accept()

@@ -1,0 +1,60 @@
+"""Icons and the style sheet, read from the ``resources`` package via importlib.resources
+(so they load the same from a checkout, a wheel or a zip)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
+
+
+def read_text(name: str) -> str:
+    return resources.files("resources").joinpath(name).read_text(encoding="utf-8")
+
+
+def read_bytes(name: str) -> bytes:
+    return resources.files("resources").joinpath(name).read_bytes()
+
+
+@cache
+def app_icon() -> QIcon:
+    pixmap = QPixmap()
+    pixmap.loadFromData(QByteArray(read_bytes("icons/fundtracker.svg")), "SVG")
+    return QIcon(pixmap)
+
+
+# Qt's own icons for the common actions: they follow the platform's theme.
+STANDARD = {
+    "new": QStyle.StandardPixmap.SP_FileIcon,
+    "open": QStyle.StandardPixmap.SP_DialogOpenButton,
+    "import": QStyle.StandardPixmap.SP_ArrowDown,
+    "export": QStyle.StandardPixmap.SP_DialogSaveButton,
+    "undo": QStyle.StandardPixmap.SP_ArrowBack,
+    "redo": QStyle.StandardPixmap.SP_ArrowForward,
+    "delete": QStyle.StandardPixmap.SP_TrashIcon,
+    "refresh": QStyle.StandardPixmap.SP_BrowserReload,
+    "find": QStyle.StandardPixmap.SP_FileDialogContentsView,
+    "dashboard": QStyle.StandardPixmap.SP_ComputerIcon,
+    "grants": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "projects": QStyle.StandardPixmap.SP_DirIcon,
+    "spending": QStyle.StandardPixmap.SP_FileDialogListView,
+    "priorities": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "returns": QStyle.StandardPixmap.SP_DialogSaveButton,
+    "imports": QStyle.StandardPixmap.SP_ArrowDown,
+    "audit": QStyle.StandardPixmap.SP_FileDialogInfoView,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+}
+
+
+def icon(name: str) -> QIcon:
+    style = QApplication.style()
+    return style.standardIcon(STANDARD[name]) if name in STANDARD else QIcon()
+
+
+def style_sheet() -> str:
+    return read_text("app.qss")

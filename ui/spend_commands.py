@@ -1,0 +1,149 @@
+"""Undoable spend edits: each does through the spend services and undoes through them too,
+carrying the line's version so an undo never overwrites someone else's later change."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from fundtracker.money import money_str
+from fundtracker.services.ledger_view import LedgerRow
+from fundtracker.services.spend import (
+    add_spend,
+    assign_spend,
+    delete_spend,
+    get_spend,
+    spend_to_dict,
+    split_spend,
+    update_spend,
+)
+from ui.undo import ServiceCommand, run
+from ui.workspace import SPEND, Workspace
+
+REASON = "desktop app"
+COPIED = (
+    "date",
+    "allocation",
+    "supplier",
+    "description",
+    "reference",
+    "cost_centre",
+    "account_code",
+    "net",
+    "vat",
+    "vat_recoverable",
+    "status",
+    "notes",
+)
+
+
+def add_line(
+    ws: Workspace, values: dict[str, object], parent: QWidget | None = None, on_error: Any = None
+) -> int | None:
+    """Add a line; returns its id. ``on_error`` receives a refusal instead of a message box."""
+    grant = ws.grant
+    state: dict[str, int] = {}
+
+    def do() -> None:
+        state["id"] = add_spend(ws.db, grant, values, reason=REASON).id
+
+    def undo() -> None:
+        delete_spend(ws.db, state["id"], reason="undo add")
+
+    command = ServiceCommand(ws, "Add spend line", do, undo, [SPEND], parent)
+    if not run(command, on_error):
+        return None
+    return state["id"]
+
+
+def edit_line(
+    ws: Workspace, row: LedgerRow, field: str, new: str, old: str, parent: QWidget | None = None
+) -> bool:
+    state = {"version": row.version}
+
+    def apply(text: str, reason: str) -> None:
+        line = update_spend(
+            ws.db, row.id, {field: text}, reason=reason, expected_version=state["version"]
+        )
+        state["version"] = line.version
+
+    label = field.replace("_", " ")
+    command = ServiceCommand(
+        ws,
+        f"Change {label} of line {row.id}",
+        lambda: apply(new, REASON),
+        lambda: apply(old, "undo edit"),
+        [SPEND],
+        parent,
+    )
+    return run(command)
+
+
+def delete_lines(ws: Workspace, rows: list[LedgerRow], parent: QWidget | None = None) -> bool:
+    grant = ws.grant
+    kept: dict[int, dict[str, object]] = {}
+    ids = {row.id: row.id for row in rows}  # original id -> current id
+    versions = {row.id: row.version for row in rows}
+
+    def do() -> None:
+        for original, current in ids.items():
+            line = get_spend(ws.db, current)
+            values = spend_to_dict(line)
+            kept[original] = {k: values[k] for k in COPIED} | {
+                "vat_recoverable": line.vat_recoverable
+            }
+            delete_spend(
+                ws.db, current, reason=REASON, expected_version=versions.pop(original, None)
+            )
+
+    def undo() -> None:
+        for original, values in kept.items():
+            ids[original] = add_spend(ws.db, grant, values, reason="undo delete").id
+
+    text = f"Delete {len(rows)} spend line{'s' if len(rows) != 1 else ''}"
+    return run(ServiceCommand(ws, text, do, undo, [SPEND], parent))
+
+
+def assign_lines(
+    ws: Workspace, rows: list[LedgerRow], code: str | None, parent: QWidget | None = None
+) -> bool:
+    ids = [row.id for row in rows]
+    before: dict[str | None, list[int]] = defaultdict(list)
+    for row in rows:
+        before[row.allocation].append(row.id)
+
+    def undo() -> None:
+        for old_code, group in before.items():
+            assign_spend(ws.db, group, old_code, reason="undo assign")
+
+    text = f"Assign {len(ids)} line{'s' if len(ids) != 1 else ''} to {code or 'no project'}"
+    command = ServiceCommand(
+        ws, text, lambda: assign_spend(ws.db, ids, code, reason=REASON), undo, [SPEND], parent
+    )
+    return run(command)
+
+
+def split_line(
+    ws: Workspace,
+    row: LedgerRow,
+    parts: list[tuple[str | None, Decimal]],
+    parent: QWidget | None = None,
+    on_error: Any = None,
+) -> bool:
+    state: dict[str, list[int]] = {"added": []}
+
+    def do() -> None:
+        lines = split_spend(ws.db, row.id, parts, reason=REASON)
+        state["added"] = [line.id for line in lines[1:]]
+
+    def undo() -> None:
+        for line_id in state["added"]:
+            delete_spend(ws.db, line_id, reason="undo split")
+        whole = {"net": money_str(row.net), "vat": money_str(row.vat), "allocation": row.allocation}
+        update_spend(ws.db, row.id, whole, reason="undo split")
+
+    command = ServiceCommand(ws, f"Split line {row.id}", do, undo, [SPEND], parent)
+    return run(command, on_error)
