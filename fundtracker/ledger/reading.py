@@ -166,6 +166,7 @@ class Table:
         self._total = facts.size
         self._workbook: Any = None
         self._text: io.TextIOWrapper | None = None
+        self._handle: io.BufferedReader | None = None
         self._counter: _CountingReader | None = None
         if facts.kind == "xlsx":
             self._open_workbook(sheet)
@@ -190,6 +191,9 @@ class Table:
         if self._text is not None:
             self._text.close()
             self._text = None
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -252,11 +256,14 @@ class Table:
         check_workbook_archive(self.facts.path)
         import openpyxl
 
+        # We own the file handle: openpyxl leaves its own open when a damaged part fails.
+        self._handle = self.facts.path.open("rb")
         try:
             self._workbook = openpyxl.load_workbook(
-                self.facts.path, read_only=True, data_only=True, keep_links=False
+                self._handle, read_only=True, data_only=True, keep_links=False
             )
         except Exception as exc:  # openpyxl raises many kinds on damaged files
+            self.close()
             raise UnreadableFileError(
                 f"{self.facts.name} cannot be read as an Excel workbook ({_describe(exc)})"
             ) from None
