@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 10:15:29.317399
+Create Date: 2026-11-26 10:27:46.248089
 """
 
 from collections.abc import Sequence
@@ -320,6 +320,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("spend_lines", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_spend_duplicates",
+            ["grant_id", "reference", "supplier", "net", "vat", "date"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_spend_figures",
             ["grant_id", "allocation_id", "status", "date", "net", "vat", "vat_recoverable"],
             unique=False,
@@ -391,6 +396,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_spend_lines_allocation_id"))
         batch_op.drop_index("ix_spend_grant_date")
         batch_op.drop_index("ix_spend_figures")
+        batch_op.drop_index("ix_spend_duplicates")
 
     op.drop_table("spend_lines")
     op.drop_table("profile_amounts")
