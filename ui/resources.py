@@ -3,20 +3,33 @@
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 
+@cache
+def _folder() -> Traversable:
+    package = importlib.import_module("resources")
+    if getattr(package, "__file__", None):
+        return resources.files(package)
+    # An editable install made before resources/ became a regular package maps it as a
+    # namespace package, which importlib.resources cannot read; its real folder is on __path__.
+    return Path(next(p for p in package.__path__ if Path(p).is_dir()))
+
+
 def read_text(name: str) -> str:
-    return resources.files("resources").joinpath(name).read_text(encoding="utf-8")
+    return _folder().joinpath(name).read_text(encoding="utf-8")
 
 
 def read_bytes(name: str) -> bytes:
-    return resources.files("resources").joinpath(name).read_bytes()
+    return _folder().joinpath(name).read_bytes()
 
 
 @cache

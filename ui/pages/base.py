@@ -3,6 +3,7 @@ shows has changed — and only when it is visible (hidden pages catch up when sh
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -20,6 +21,7 @@ class Page(QWidget):
         self.workspace = workspace
         self.db = workspace.db
         self._stale = True
+        self._scheduled = False
         workspace.changed.connect(self._on_changed)
         workspace.grant_changed.connect(lambda _ref: self._mark_stale())
 
@@ -28,8 +30,16 @@ class Page(QWidget):
             self._mark_stale()
 
     def _mark_stale(self) -> None:
+        # Refresh after the current event: a change may come from inside a model's setData,
+        # and a model must not be reset while its view is still committing an editor.
         self._stale = True
-        if self.isVisible():
+        if self.isVisible() and not self._scheduled:
+            self._scheduled = True
+            QTimer.singleShot(0, self._refresh_if_stale)
+
+    def _refresh_if_stale(self) -> None:
+        self._scheduled = False
+        if self._stale and self.isVisible():
             self.refresh_now()
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -243,7 +243,7 @@ class ReturnsPage(Page):
                 self.table,
             ),
         )
-        for column, width in enumerate((48, 170, 85, 95, 105, 85, 65, 190, 170)):
+        for column, width in enumerate((48, 150, 85, 95, 105, 85, 65, 170, 170)):
             self.table.setColumnWidth(column, width)
         layout.addWidget(QLabel("Narratives (double-click a cell in the last four columns)"))
         layout.addWidget(self.table, 1)

@@ -1,0 +1,203 @@
+"""Spending as the officer uses it: type a line, see the dashboard change, undo and redo it,
+edit in place, assign, split and delete — asserting on the database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QDialog, QLineEdit
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from fundtracker.models import AuditEvent, SpendLine
+from fundtracker.storage import Database
+from tests.ui.conftest import message_boxes
+
+GRANT = "CRG-2025-26"
+
+
+def _count(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count(SpendLine.id))) or 0)
+
+
+def _line(db: Database, reference: str) -> SpendLine | None:
+    with db.read() as session:
+        return session.scalar(select(SpendLine).where(SpendLine.reference == reference))
+
+
+def _type_line(qtbot: QtBot, page: Any, **fields: str) -> None:
+    for name, text in fields.items():
+        widget = page.entry[name]
+        if isinstance(widget, QComboBox):
+            widget.setCurrentIndex(widget.findData(text))
+        else:
+            assert isinstance(widget, QLineEdit)
+            widget.clear()
+            qtbot.keyClicks(widget, text)
+    qtbot.keyClick(page.entry["net"], Qt.Key.Key_Return)
+
+
+def test_type_a_line_see_the_dashboard_change_undo_and_redo(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    dashboard = window.show_page("dashboard")
+    dashboard.period_box.setCurrentIndex(dashboard.period_box.findData("2025/26"))
+    spent = dashboard.tiles["spend_to_date"].value
+    before_text = spent.text()
+    before = _count(demo_ui_db)
+
+    page = window.show_page("spending")
+    _type_line(
+        qtbot,
+        page,
+        date="03/07/25",
+        allocation="A01",
+        supplier="Kent Youth Trust",
+        reference="UI-1",
+        net="£1,000.50",
+    )
+    line = _line(demo_ui_db, "UI-1")
+    assert line is not None and line.net == Decimal("1000.50")
+    assert line.date.isoformat() == "2025-07-03" and line.allocation_id is not None
+    assert _count(demo_ui_db) == before + 1
+    assert page.entry["net"].text() == ""  # ready for the next line
+
+    window.show_page("dashboard")
+    after_text = spent.text()
+    assert after_text != before_text
+    before_amount = Decimal(before_text.strip("£").replace(",", ""))
+    assert Decimal(after_text.strip("£").replace(",", "")) - before_amount == Decimal("1000.50")
+
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert _line(demo_ui_db, "UI-1") is None
+    qtbot.waitUntil(lambda: spent.text() == before_text)
+
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert _line(demo_ui_db, "UI-1") is not None
+    qtbot.waitUntil(lambda: spent.text() == after_text)
+
+
+def test_bad_fields_are_shown_beside_them_and_nothing_is_added(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("spending")
+    before = _count(demo_ui_db)
+    _type_line(qtbot, page, date="31/02/2025", reference="BAD", net="12.345")
+    assert _count(demo_ui_db) == before
+    assert page.entry["date"].property("invalid") is True
+    assert page.entry["net"].property("invalid") is True
+    assert "fractions of a penny" in page.entry["net"].toolTip()
+    assert "date" in page.entry_error.text()
+    assert window.workspace.undo_stack.count() == 0
+
+
+def test_edit_in_place_then_undo_restores_the_old_value(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("spending")
+    model = page.model
+    row = model.line_at(0)
+    supplier_column = 2
+    index = model.index(0, supplier_column)
+    page.table.setCurrentIndex(index)
+    page.table.edit(index)
+    (editor,) = [e for e in page.table.viewport().findChildren(QLineEdit) if e.isVisible()]
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Renamed Supplier Ltd")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event
+
+    def stored() -> str:
+        with demo_ui_db.read() as session:
+            return session.get_one(SpendLine, row.id).supplier
+
+    qtbot.waitUntil(lambda: stored() == "Renamed Supplier Ltd")
+    qtbot.waitUntil(lambda: model.line_at(0).supplier == "Renamed Supplier Ltd")
+    window.undo_action.trigger()
+    assert stored() == row.supplier
+    with demo_ui_db.read() as session:
+        reasons = session.scalars(
+            select(AuditEvent.reason).where(AuditEvent.entity_id == row.id)
+        ).all()
+    assert "undo edit" in reasons
+
+
+def test_a_stale_edit_is_refused_as_a_conflict(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    from fundtracker.services.spend import update_spend
+
+    page = window.show_page("spending")
+    row = page.model.line_at(0)
+    update_spend(demo_ui_db, row.id, {"notes": "changed elsewhere"})  # another user
+    assert not page.model.setData(page.model.index(0, 2), "Mine Ltd")
+    with demo_ui_db.read() as session:
+        assert session.get_one(SpendLine, row.id).supplier == row.supplier
+    assert any("someone else" in b.text() for b in message_boxes(window))
+
+
+def test_assign_split_and_delete_selected_lines(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import dialogs
+
+    page = window.show_page("spending")
+    page.unassigned_only.setChecked(True)
+    assert page.model.rowCount() == 1
+    line_id = page.model.line_at(0).id
+    page.table.selectRow(0)
+    monkeypatch.setattr(dialogs, "ask_choice", lambda *a: "A05 Cuckooing awareness campaign")
+    page.assign_selected()
+    with demo_ui_db.read() as session:
+        assert session.get_one(SpendLine, line_id).allocation.code == "A05"  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0)  # no longer unassigned
+
+    page.unassigned_only.setChecked(False)
+    assert page.select_line(line_id)
+    page.split_selected()
+    (dialog,) = [w for w in window.findChildren(QDialog) if w.objectName() == "splitDialog"]
+    (_c1, first), (combo, second) = dialog.parts
+    combo.setCurrentIndex(combo.findData("A02"))
+    first.setText("50.00")
+    second.setText("1.00")
+    dialog.split()
+    assert "must add up" in dialog.error.text()  # refused, dialog stays open
+    second.setText(str(Decimal("86.40") - Decimal("50.00")))
+    dialog.split()
+    with demo_ui_db.read() as session:
+        parts = session.scalars(select(SpendLine).where(SpendLine.reference == "INV88120")).all()
+    assert sorted(p.net for p in parts) == [Decimal("36.40"), Decimal("50.00")]
+
+    window.undo_action.trigger()  # undo the split
+    with demo_ui_db.read() as session:
+        parts = session.scalars(select(SpendLine).where(SpendLine.reference == "INV88120")).all()
+    assert [p.net for p in parts] == [Decimal("86.40")]
+
+    qtbot.waitUntil(lambda: not page._stale)  # the table shows the line as it is now
+    before = _count(demo_ui_db)
+    assert page.select_line(line_id)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
+    page.delete_selected()
+    assert _count(demo_ui_db) == before - 1
+    window.undo_action.trigger()
+    assert _count(demo_ui_db) == before
+
+
+def test_filters_narrow_the_ledger_in_sql(qtbot: QtBot, window: Any) -> None:
+    page = window.show_page("spending")
+    total = page.model.summary.lines
+    page.status_filter.setCurrentIndex(page.status_filter.findData("committed"))
+    assert page.model.summary.lines == 5
+    assert all(r.status == "committed" for r in page.model.rows)
+    page.clear_filters()
+    qtbot.keyClicks(page.search, "credit note")
+    qtbot.waitUntil(lambda: page.model.summary.lines == 2)
+    page.clear_filters()
+    assert page.model.summary.lines == total
