@@ -11,7 +11,9 @@ from fundtracker.ledger import ImportOptions, commit_import
 from fundtracker.storage import open_database
 
 ROWS = 10_000
-GENEROUS_RATIO = 40  # the benchmark measures about 10× on 100,000 lines; this catches a blow-up
+# Against csv + executemany into a same-shaped table (same columns and indexes), measured about
+# 2× at 100,000 lines and 4–5× at 10,000 on a busy two-core machine; this catches a blow-up.
+GENEROUS_RATIO = 15
 
 
 def test_import_speed_stays_within_a_ratio_of_the_raw_baseline(tmp_path: Path) -> None:

@@ -99,7 +99,12 @@ class RowParser:
         self.check_allocation = check_allocation
         self.columns = mapping.columns
         self.date_format = date_format_pattern(date_format)
-        self.text_fields = [name for name in TEXT_FIELDS if name in mapping.columns]
+        # (field, column, longest kept) for the text fields present: the hot loop's plan.
+        self.text_columns = [
+            (name, mapping.columns[name], TEXT_LIMITS[name])
+            for name in TEXT_FIELDS
+            if name in mapping.columns
+        ]
         self.amount_fields = [
             name for name in ("net", "vat", "gross", "debit", "credit") if name in mapping.columns
         ]
@@ -132,7 +137,7 @@ class RowParser:
 
         day = self._date(cells, fail)
         net, vat = self._amounts(cells, fail)
-        texts = {name: self._text(cells, name, fail) for name in self.text_fields}
+        texts = self._texts(cells, fail)
         status = self._status(cells, fail)
         allocation = self._allocation(cells, fail)
         if errors or day is None or net is None or vat is None:
@@ -209,6 +214,17 @@ class RowParser:
             fail("debit" if "debit" in self.columns else "credit", "an amount is required")
             return None
         return (debit or ZERO) - (credit or ZERO)
+
+    def _texts(self, cells: Sequence[object], fail: Fail) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        width = len(cells)
+        for name, index, limit in self.text_columns:
+            value = cells[index] if index < width else None
+            text = value.strip() if isinstance(value, str) else cell_text(value)
+            if len(text) > limit:
+                fail(name, f"is {len(text):,} characters long; at most {limit} are kept")
+            texts[name] = text
+        return texts
 
     def _text(self, cells: Sequence[object], name: str, fail: Fail) -> str:
         text = cell_text(self.cell(cells, name))
