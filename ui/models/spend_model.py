@@ -82,6 +82,8 @@ class SpendModel(QAbstractTableModel):
         self.rows: list[LedgerRow] = []
         self.summary = LedgerSummary(0, ZERO, ZERO)
         self.read_only = False
+        self._fetching = False
+        self._resetting = False
         self.editor: Any = None  # called as editor(row, field, text) -> bool; set by the page
 
     # --- loading -------------------------------------------------------------------------
@@ -102,7 +104,13 @@ class SpendModel(QAbstractTableModel):
             self.rows = self._page(None, max(PAGE_SIZE, keep))
         else:
             self.summary = LedgerSummary(0, ZERO, ZERO)
-        self.endResetModel()
+        # Listeners of modelReset must not fetch (and insert rows) before every listener has
+        # seen the reset; views fetch more on their next layout anyway.
+        self._resetting = True
+        try:
+            self.endResetModel()
+        finally:
+            self._resetting = False
 
     def _page(self, after: LedgerRow | None, limit: int) -> list[LedgerRow]:
         return page_lines(
@@ -116,17 +124,22 @@ class SpendModel(QAbstractTableModel):
         )
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and len(self.rows) < self.summary.lines
+        return not parent.isValid() and not self._resetting and len(self.rows) < self.summary.lines
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self.rows:
+        # Views (and the model tester) may ask again from inside the insert signals; the
+        # page being added must not be fetched twice.
+        if self._fetching or not self.rows or not self.canFetchMore(parent):
             return
-        more = self._page(self.rows[-1], PAGE_SIZE)
-        if not more:
-            return
-        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
-        self.rows.extend(more)
-        self.endInsertRows()
+        self._fetching = True
+        try:
+            more = self._page(self.rows[-1], PAGE_SIZE)
+            if more:
+                self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
+                self.rows.extend(more)
+                self.endInsertRows()
+        finally:
+            self._fetching = False
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):

@@ -1,0 +1,66 @@
+"""Projects: weights that do not total 100 are refused; fields and weights change through the
+grant's setup document and undo back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from fundtracker.services.grants import load_grant
+from fundtracker.storage import Database
+
+GRANT = "CRG-2025-26"
+
+
+def _weights(db: Database, code: str) -> dict[str, int]:
+    allocation = next(a for a in load_grant(db, GRANT).allocations if a.code == code)
+    return {f"{w.priority.plan.key}/{w.priority.code}": w.basis_points for w in allocation.weights}
+
+
+def test_weights_that_do_not_total_100_are_refused(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("projects")
+    page.select("A01")
+    editor = page.weights
+    before = _weights(demo_ui_db, "A01")
+    p1 = editor.inputs["kent-pcc-2025"]["P1"]
+    p1.clear()
+    qtbot.keyClicks(p1, "50")
+    assert "90% — must be 100%" in editor.totals["kent-pcc-2025"].text()
+    qtbot.mouseClick(editor.save, qtbot_left())
+    assert "total 90, must be 100" in editor.error.text()
+    assert _weights(demo_ui_db, "A01") == before
+    assert window.workspace.undo_stack.count() == 0
+
+    qtbot.keyClicks(editor.inputs["kent-pcc-2025"]["P3"], "10")
+    assert editor.totals["kent-pcc-2025"].text() == "100%"
+    qtbot.mouseClick(editor.save, qtbot_left())
+    after = _weights(demo_ui_db, "A01")
+    assert after["kent-pcc-2025/P1"] == 5000 and after["kent-pcc-2025/P3"] == 1000
+
+    window.undo_action.trigger()
+    assert _weights(demo_ui_db, "A01") == before
+
+
+def test_edit_a_budget_in_the_table_and_undo(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("projects")
+    budget_column = 5
+    row = [a.code for a in page.model.allocations].index("A02")
+    assert page.model.setData(page.model.index(row, budget_column), "£4,750.00")
+    grant = load_grant(demo_ui_db, GRANT)
+    assert next(a for a in grant.allocations if a.code == "A02").budget == Decimal("4750.00")
+    assert not page.model.setData(page.model.index(row, budget_column), "lots")  # refused
+    window.undo_action.trigger()
+    grant = load_grant(demo_ui_db, GRANT)
+    assert next(a for a in grant.allocations if a.code == "A02").budget == Decimal("4500.00")
+
+
+def qtbot_left() -> Any:
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
