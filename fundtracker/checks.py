@@ -346,14 +346,17 @@ def check_duplicate_suspect(ctx: CheckContext) -> Iterator[Finding]:
         named = groups[:MAX_LINE_FINDINGS]
         if not named:
             return
+        # By reference alone, so the database seeks ix_spend_duplicates; dates are
+        # checked here (a date range in SQL would tempt it to scan by date instead).
         members = session.execute(
-            select(_LINES.id, *key)
-            .where(*where, _LINES.reference.in_({g[0] for g in named}))
+            select(_LINES.id, _LINES.date, *key)
+            .where(_LINES.grant_id == ctx.grant.id, _LINES.reference.in_({g[0] for g in named}))
             .order_by(_LINES.id)
         ).all()
     ids: dict[tuple[Any, ...], list[int]] = {}
     for row in members:
-        ids.setdefault(tuple(row[1:]), []).append(row.id)
+        if ctx.grant.start_date <= row.date <= ctx.as_at:
+            ids.setdefault(tuple(row[2:]), []).append(row.id)
     found = [_duplicate(group, ids[group]) for group in named]
     yield from _capped(
         ctx, "DUPLICATE_SUSPECT", WARNING, found, len(groups), "groups of duplicates"
