@@ -33,6 +33,9 @@ PERCENT_FORMAT = "0.0%"
 PAPER_A4 = "9"  # the paperSize code of A4 in SpreadsheetML
 SHEETS = ("Summary", "Projects", "Priorities", "Transactions", "Checks")
 HEADER_ROW = 3  # rows 1-2 are the title block on every sheet but Summary
+HEADER_HEIGHT = 30  # points: two lines of header text
+LINE_HEIGHT = 15  # points per line of wrapped text
+MAX_LINES = 12  # a row never grows taller than this many lines
 FIRST_DATA_ROW = HEADER_ROW + 1
 
 PROJECT_HEADERS = (
@@ -55,6 +58,7 @@ PROJECT_HEADERS = (
     "Variance explanation",
 )
 PROJECT_MONEY_COLUMNS = range(6, 15)  # Budget .. Variance (1-based)
+PROJECT_WRAPPED = (1, 2, 3, 4, 15, 16)  # 0-based columns whose text wraps
 PRIORITY_HEADERS = ("Plan", "Code", "Priority", "Budget", "Spend to date", "Share of spend")
 TRANSACTION_HEADERS = (
     "Date",
@@ -147,7 +151,16 @@ def _add_styles(workbook: Workbook) -> None:
         ),
         NamedStyle("ft label", font=Font(bold=True)),
         NamedStyle("ft text", alignment=Alignment(wrap_text=True, vertical="top")),
-        NamedStyle("ft money", number_format=MONEY_FORMAT),
+        NamedStyle(
+            "ft header number",
+            font=Font(bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor="1F4E78"),
+            alignment=Alignment(wrap_text=True, vertical="center", horizontal="right"),
+        ),
+        NamedStyle("ft money", number_format=MONEY_FORMAT, alignment=Alignment(vertical="top")),
+        NamedStyle(
+            "ft money left", number_format=MONEY_FORMAT, alignment=Alignment(horizontal="left")
+        ),
         NamedStyle("ft date", number_format=DATE_FORMAT, alignment=Alignment(horizontal="left")),
         NamedStyle("ft percent", number_format=PERCENT_FORMAT),
         NamedStyle("ft total", font=Font(bold=True), border=Border(top=thin, bottom=thin)),
@@ -166,9 +179,20 @@ class _Cells:
     """Makes cells for one sheet. Styled cells are copies of one template per style, which
     is much cheaper than naming the style on each of a million cells."""
 
-    def __init__(self, sheet: Any):
+    def __init__(self, sheet: Any, widths: Sequence[float] = ()):
         self.sheet = sheet
+        self.widths = widths
+        self.next_row = 1
         self._templates: dict[str, WriteOnlyCell] = {}
+
+    def append(self, row: list[Any], wrapped: Sequence[int] = ()) -> None:
+        """Append a row; ``wrapped`` names the (0-based) columns whose text wraps, so the row
+        is made tall enough to show it (write-only rows must be sized before writing)."""
+        height = _wrapped_height(row, wrapped, self.widths)
+        if height is not None:
+            self.sheet.row_dimensions[self.next_row].height = height
+        self.sheet.append(row)
+        self.next_row += 1
 
     def styled(self, value: Any, style: str) -> WriteOnlyCell:
         template = self._templates.get(style)
@@ -205,8 +229,28 @@ class _Cells:
     def day(self, iso: str | None) -> Any:
         return None if not iso else self.styled(date.fromisoformat(iso), "ft date")
 
-    def headers(self, names: Sequence[str]) -> list[Any]:
-        return [self.styled(name, "ft header") for name in names]
+    def headers(self, names: Sequence[str], numeric: Iterable[str] = ()) -> None:
+        """The header row, two lines tall; numeric columns' headers align right."""
+        right = set(numeric)
+        self.sheet.row_dimensions[self.next_row].height = HEADER_HEIGHT
+        self.append(
+            [self.styled(n, "ft header number" if n in right else "ft header") for n in names]
+        )
+
+
+def _wrapped_height(
+    row: list[Any], wrapped: Sequence[int], widths: Sequence[float]
+) -> float | None:
+    """Points needed to show the longest wrapped text of a row (None: the default height)."""
+    lines = 1
+    for index in wrapped:
+        value = row[index] if index < len(row) else None
+        text = getattr(value, "value", value)  # a styled cell or a plain value
+        if isinstance(text, str) and text:
+            per_line = max(1, int(widths[index] * 1.1))
+            needed = sum(max(1, -(-len(part) // per_line)) for part in text.splitlines() or [""])
+            lines = max(lines, needed)
+    return None if lines == 1 else LINE_HEIGHT * min(lines, MAX_LINES)
 
 
 def _keep_as_text(cell: WriteOnlyCell, value: str) -> None:
@@ -237,8 +281,8 @@ def _sheet(
 
 
 def _title_block(cells: _Cells, title: str, subtitle: str) -> None:
-    cells.sheet.append([cells.styled(title, "ft title")])
-    cells.sheet.append([cells.styled(subtitle, "ft subtitle")])
+    cells.append([cells.styled(title, "ft title")])
+    cells.append([cells.styled(subtitle, "ft subtitle")])
 
 
 def _subtitle(document: dict[str, Any]) -> str:
@@ -278,20 +322,20 @@ def _summary_values(
 
 
 def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
-    sheet = _sheet(workbook, "Summary", (26, 70), header_row=None)
+    sheet = _sheet(workbook, "Summary", (26, 68), header_row=None)
     sheet.freeze_panes = f"A{SUMMARY_FIRST_ROW}"
     sheet.print_title_rows = "1:1"
-    cells = _Cells(sheet)
+    cells = _Cells(sheet, (26, 68))
     _title_block(cells, "Monitoring return", f"{values['Grant name']} — {values['Period']}")
     for row, (label, _, kind, name) in enumerate(SUMMARY_ROWS, SUMMARY_FIRST_ROW):
         value = values[label]
         if kind == "money":
-            shown = cells.money(value)
+            shown = cells.money(value, "ft money left")
         elif kind == "date":
             shown = cells.day(value)
         else:
             shown = cells.text(value, "ft text")
-        sheet.append([cells.styled(label, "ft label"), shown])
+        cells.append([cells.styled(label, "ft label"), shown])
         if name is not None:
             workbook.defined_names[name] = DefinedName(name, attr_text=f"Summary!$B${row}")
 
@@ -300,27 +344,28 @@ def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
 
 
 def _projects_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    widths = (8, 30, 22, 34, 34, *([13] * 9), 6, 40, 40)
+    widths = (11, 28, 20, 30, 30, *([12.5] * 9), 6, 36, 36)
     sheet = _sheet(workbook, "Projects", widths)
-    cells = _Cells(sheet)
+    cells = _Cells(sheet, widths)
     _title_block(cells, "Projects", _subtitle(document))
-    sheet.append(cells.headers(PROJECT_HEADERS))
+    cells.headers(PROJECT_HEADERS, numeric=PROJECT_HEADERS[5:14])
     report = document["report"]
     narrative = {p["code"]: p for p in document["projects"]}
     rows = 0
     for figures in report["allocations"]:
-        sheet.append(_project_row(cells, figures, narrative.get(figures["code"], {})))
+        row = _project_row(cells, figures, narrative.get(figures["code"], {}))
+        cells.append(row, wrapped=PROJECT_WRAPPED)
         rows += 1
     if _has_unassigned(report["unassigned"]):
-        sheet.append(_unassigned_row(cells, report["unassigned"]))
+        cells.append(_unassigned_row(cells, report["unassigned"]), wrapped=PROJECT_WRAPPED)
         rows += 1
-    sheet.append(_total_row(cells, rows))
+    cells.append(_total_row(cells, rows))
 
 
 def _project_row(cells: _Cells, figures: dict[str, Any], narrative: dict[str, Any]) -> list[Any]:
     quarters = figures["quarters"]
     return [
-        cells.text(figures["code"]),
+        cells.text(figures["code"], "ft text"),
         cells.text(figures["name"], "ft text"),
         cells.text(figures.get("lead", ""), "ft text"),
         cells.text(narrative.get("pcc_priorities", ""), "ft text"),
@@ -331,7 +376,7 @@ def _project_row(cells: _Cells, figures: dict[str, Any], narrative: dict[str, An
         cells.money(figures["committed"]),
         cells.money(figures["forecast_outturn"]),
         cells.money(figures["variance"]),
-        cells.text(narrative.get("rag", "")),
+        cells.text(narrative.get("rag", ""), "ft text"),
         cells.text(narrative.get("outputs", ""), "ft text"),
         cells.text(narrative.get("variance_explanation", ""), "ft text"),
     ]
@@ -347,7 +392,7 @@ def _unassigned_row(cells: _Cells, unassigned: dict[str, Any]) -> list[Any]:
     spent, committed = Decimal(unassigned["spend_to_date"]), Decimal(unassigned["committed"])
     quarters = unassigned.get("quarters", {})
     return [
-        cells.text("Unassigned"),
+        cells.text("Unassigned", "ft text"),
         cells.text("Spend not yet assigned to a project", "ft text"),
         None,
         None,
@@ -377,11 +422,12 @@ def _total_row(cells: _Cells, rows: int) -> list[Any]:
 
 
 def _priorities_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    sheet = _sheet(workbook, "Priorities", (22, 8, 40, 14, 14, 12))
-    cells = _Cells(sheet)
+    widths = (20, 8, 36, 14, 14, 11)
+    sheet = _sheet(workbook, "Priorities", widths)
+    cells = _Cells(sheet, widths)
     report = document["report"]
     _title_block(cells, "Spend by priority", _plans_line(report))
-    sheet.append(cells.headers(PRIORITY_HEADERS))
+    cells.headers(PRIORITY_HEADERS, numeric=PRIORITY_HEADERS[3:])
     rows = report["priorities"]
     plan_spend: dict[str, Decimal] = {}
     for item in rows:
@@ -391,7 +437,7 @@ def _priorities_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
     for item in rows:
         total = plan_spend[item["plan"]]
         share = Decimal(item["spend_to_date"]) / total if total else Decimal(0)
-        sheet.append(
+        cells.append(
             [
                 cells.text(item["plan"]),
                 cells.text(item["code"] or ""),
@@ -399,7 +445,8 @@ def _priorities_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
                 cells.money(item["budget"]),
                 cells.money(item["spend_to_date"]),
                 cells.styled(share.quantize(Decimal("0.0001")), "ft percent"),
-            ]
+            ],
+            wrapped=(2,),
         )
     _priority_charts(sheet, rows)
 
@@ -424,6 +471,7 @@ def _priority_charts(sheet: Any, rows: Sequence[dict[str, Any]]) -> None:
         chart.y_axis.title = "Spend to date (£)"
         chart.y_axis.numFmt = "£#,##0"
         chart.legend = None
+        chart.x_axis.scaling.orientation = "maxMin"  # the plan's first priority at the top
         data = Reference(sheet, min_col=5, min_row=first, max_row=last)
         labels = Reference(sheet, min_col=3, min_row=first, max_row=last)
         chart.add_data(data, titles_from_data=False)
@@ -446,11 +494,12 @@ def _plan_blocks(rows: Sequence[dict[str, Any]]) -> Iterable[tuple[str, int, int
 
 
 def _transactions_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    sheet = _sheet(workbook, "Transactions", (11, 16, 30, 40, 9, 13, 12, 13, 10, 11, 9))
-    cells = _Cells(sheet)
+    widths = (11, 16, 30, 40, 9, 13, 12, 13, 10, 11, 9)
+    sheet = _sheet(workbook, "Transactions", widths)
+    cells = _Cells(sheet, widths)
     lines = document["transactions"]
     _title_block(cells, "Transactions", f"{_subtitle(document)}: {len(lines)} lines")
-    sheet.append(cells.headers(TRANSACTION_HEADERS))
+    cells.headers(TRANSACTION_HEADERS, numeric=("Net", "VAT", "Claimable", "Line id"))
     text, money, day = cells.text, cells.money, cells.day
     for line in lines:
         sheet.append(
@@ -474,19 +523,21 @@ def _transactions_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
 
 
 def _checks_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    sheet = _sheet(workbook, "Checks", (10, 22, 90, 14))
-    cells = _Cells(sheet)
+    widths = (10, 22, 90, 14)
+    sheet = _sheet(workbook, "Checks", widths)
+    cells = _Cells(sheet, widths)
     findings = document["checks"]
     errors = sum(1 for f in findings if f["severity"] == "error")
     summary = f"{errors} errors, {len(findings) - errors} warnings at export"
     _title_block(cells, "Checks", f"{_subtitle(document)}: {summary}")
-    sheet.append(cells.headers(CHECK_HEADERS))
+    cells.headers(CHECK_HEADERS)
     for finding in findings:
-        sheet.append(
+        cells.append(
             [
-                cells.text(finding["severity"]),
-                cells.text(finding["code"]),
+                cells.text(finding["severity"], "ft text"),
+                cells.text(finding["code"], "ft text"),
                 cells.text(finding["message"], "ft text"),
-                cells.text(str(finding["subject"])),
-            ]
+                cells.text(str(finding["subject"]), "ft text"),
+            ],
+            wrapped=(2,),
         )
