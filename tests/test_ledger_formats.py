@@ -70,6 +70,16 @@ def test_cp1252_with_pound_signs(
     assert (line.net, line.vat) == (Decimal("2000.01"), Decimal("400.00"))
 
 
+def test_utf16_tab_separated_as_excel_saves_unicode_text(
+    db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [HEADER, ["03/07/2025", "Café", "", "R1", "£5.00", ""]]
+    file = write_csv(tmp_path / "unicode.txt", rows, encoding="utf-16", delimiter="\t")
+    result, report = import_json(capsys, url, file)
+    assert result.code == 0 and report["imported"] == 1
+    assert [(ln.supplier, ln.net) for ln in lines(db)] == [("Café", Decimal("5.00"))]
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_delimiter_is_sniffed(
     db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], delimiter: str
