@@ -43,9 +43,19 @@ def show_error(parent: QWidget | None, error: FundtrackerError) -> QMessageBox:
     if parent is not None:
         box.setParent(parent.window(), box.windowFlags())
     box.setObjectName("errorBox")
+    _keep_open(box)
+    return box
+
+
+_shown: set[QMessageBox] = set()
+
+
+def _keep_open(box: QMessageBox) -> None:
+    """Show without blocking; a box without a parent is kept alive until it is closed."""
+    _shown.add(box)
+    box.finished.connect(lambda _result: _shown.discard(box))
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
-    return box
 
 
 def install_log(folder: Path) -> Path:
@@ -82,5 +92,4 @@ def unexpected(kind: type[BaseException], value: BaseException, tb: TracebackTyp
         f"The details are in {where} — please send that file to support.",
     )
     box.setObjectName("unexpectedBox")
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
+    _keep_open(box)
