@@ -3,8 +3,9 @@
 A report is *as at the end of a period*: it counts lines dated from the grant's start to the
 period end (lines outside the grant's dates are left out; the ``SPEND_OUTSIDE_GRANT`` check
 names them). Spend is summed in SQL over integer pence, grouped by allocation, status and
-quarter, so a report over a million lines reads a few dozen rows; everything else (profiles,
-forecasts, priority splits) is worked out in Python from those totals, in whole pence.
+day, so a report over a million lines reads a few thousand rows; everything else (quarters,
+profiles, forecasts, priority splits) is worked out in Python from those totals, in whole
+pence.
 docs/FIGURES.md defines every figure for users.
 """
 
@@ -405,7 +406,7 @@ def _grant_info(grant: Grant) -> GrantInfo:
     )
 
 
-def _quarters_json(pence: Sequence[int]) -> dict[str, Decimal]:
+def _quarter_amounts(pence: Sequence[int]) -> dict[str, Decimal]:
     return {key: from_pence(amount) for key, amount in zip(QUARTER_KEYS, pence, strict=True)}
 
 
@@ -434,7 +435,7 @@ def _allocation_figures(
         name=allocation.name,
         lead=allocation.lead,
         budget=allocation.budget,
-        quarters=_quarters_json(totals.quarters),
+        quarters=_quarter_amounts(totals.quarters),
         spend_this_period=from_pence(_this_period(totals, period)),
         spend_to_date=from_pence(totals.actual),
         committed=from_pence(totals.committed),
@@ -463,7 +464,7 @@ def _weight_shares(allocation: Allocation) -> tuple[WeightShare, ...]:
 
 def _unassigned_figures(totals: _Totals, period: Period) -> UnassignedFigures:
     return UnassignedFigures(
-        quarters=_quarters_json(totals.quarters),
+        quarters=_quarter_amounts(totals.quarters),
         spend_this_period=from_pence(_this_period(totals, period)),
         spend_to_date=from_pence(totals.actual),
         committed=from_pence(totals.committed),

@@ -359,3 +359,19 @@ def test_report_json_has_the_issue_shape(main: Database) -> None:
         "spend_to_date": "48.00",
     }
     assert data["priorities"][0]["title"] == "Protecting People"
+
+
+def test_burn_up_of_a_grant_starting_mid_quarter(db: Database) -> None:
+    load_plans(db)
+    load_grant_toml(db, MULTI_YEAR)
+    add_line(db, "M-1", date(2025, 5, 15), "100.00", "M")
+    points = burn_up(db, "M-1", Period.parse("2025/26-Q1"))
+    # Months of the grant: May 2025 .. May 2027 = 25. The first quarter's 111.11 profile is
+    # spread over its two months inside the grant, May and June: 55.56 and 55.55.
+    assert len(points) == 25
+    assert (points[0].month_end, points[-1].month_end) == (date(2025, 5, 31), date(2027, 5, 31))
+    assert [p.profile for p in points[:2]] == [D("55.56"), D("55.55")]
+    # The last quarter (111.12) has two months inside the grant, April and May 2027.
+    assert [p.profile for p in points[-2:]] == [D("55.56"), D("55.56")]
+    assert points[-1].cumulative_profile == D("1000.00")
+    assert [p.cumulative_actual for p in points[:3]] == [D("100.00"), D("100.00"), None]
