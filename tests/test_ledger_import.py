@@ -110,6 +110,19 @@ def test_importing_the_same_file_twice_imports_nothing_the_second_time(
     assert len(lines(db)) == 2
 
 
+def test_a_line_split_after_import_is_still_a_duplicate(
+    db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = ledger(tmp_path / "ytd.csv", _row("01/07/2025", "Acme", "R1", "100.00", "20.00"))
+    import_json(capsys, url, file)
+    (line,) = lines(db)
+    spend.split_spend(db, line.id, [("A01", Decimal("60.00")), ("A02", Decimal("40.00"))])
+    # The parts: 60.00 + 12.00 VAT and 40.00 + 8.00 VAT, adding back to the original line.
+    _, again = import_json(capsys, url, file)
+    assert (again["imported"], again["duplicates"]) == (0, 1)
+    assert sorted(ln.net for ln in lines(db)) == [Decimal("40.00"), Decimal("60.00")]
+
+
 def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(
     db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -138,18 +138,21 @@ def _print_result(ctx: Context, result: importer.ImportResult) -> None:
         label = "bad rows" if key == "errors" else key.replace("_", " ")
         ctx.print(f"  {label:<11} {counts[key]:>8,}")
     _print_notes(ctx, "Bad rows:", [str(e) for e in result.errors])
-    _print_notes(ctx, "Duplicates:", [f"row {d.row}: {d.message}" for d in result.duplicate_rows])
-    _print_notes(ctx, "Skipped:", [f"row {s.row}: {s.message}" for s in result.skipped_rows])
+    duplicates = [f"row {d.row}: {d.message}" for d in result.duplicate_rows[:SHOWN_ROWS]]
+    _print_notes(ctx, "Duplicates:", duplicates, result.duplicates)
+    skipped = [f"row {s.row}: {s.message}" for s in result.skipped_rows[:SHOWN_ROWS]]
+    _print_notes(ctx, "Skipped:", skipped, result.skipped)
 
 
-def _print_notes(ctx: Context, title: str, lines: list[str]) -> None:
-    if not lines:
+def _print_notes(ctx: Context, title: str, lines: list[str], total: int | None = None) -> None:
+    total = len(lines) if total is None else total
+    if not total:
         return
     ctx.print(title)
     for line in lines[:SHOWN_ROWS]:
         ctx.print(f"  {line}")
-    if len(lines) > SHOWN_ROWS:
-        ctx.print(f"  … and {len(lines) - SHOWN_ROWS:,} more (--format json lists them all)")
+    if total > SHOWN_ROWS:
+        ctx.print(f"  … and {total - SHOWN_ROWS:,} more (--format json lists more)")
 
 
 def run_list(ctx: Context) -> int:

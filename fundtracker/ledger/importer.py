@@ -48,6 +48,9 @@ from fundtracker.services.locks import locked_until
 from fundtracker.storage import Database, utcnow
 
 CHUNK_ROWS = 2000
+# Duplicate and skipped rows are counted in full but listed only this far, so re-importing a
+# file of millions of lines does not hold a note for each one. Bad rows are always all listed.
+NOTE_LIMIT = 10_000
 SOURCE = "import"
 # Bulk statements go to the tables themselves (Core), not through one ORM object per line.
 SPEND_TABLE = cast(SqlTable, SpendLine.__table__)
@@ -122,7 +125,7 @@ class ImportProgress:
     total: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowNote:
     row: int
     message: str
@@ -144,8 +147,10 @@ class ImportResult:
     unassigned: int = 0
     errors: list[CellError] = field(default_factory=list)
     bad_rows: int = 0
-    duplicate_rows: list[RowNote] = field(default_factory=list)
-    skipped_rows: list[RowNote] = field(default_factory=list)
+    duplicate_rows: list[RowNote] = field(default_factory=list)  # the first NOTE_LIMIT
+    skipped_rows: list[RowNote] = field(default_factory=list)  # the first NOTE_LIMIT
+    duplicates: int = 0
+    skipped: int = 0
     batch: int | None = None
     refused: bool = False
     earlier_batches: list[int] = field(default_factory=list)
@@ -153,14 +158,6 @@ class ImportResult:
     @property
     def imported(self) -> int:
         return 0 if self.refused else self.importable
-
-    @property
-    def duplicates(self) -> int:
-        return len(self.duplicate_rows)
-
-    @property
-    def skipped(self) -> int:
-        return len(self.skipped_rows)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -416,7 +413,8 @@ class _Scan:
     def _row(self, result: ImportResult, number: int, cells: Sequence[object]) -> None:
         result.rows_read += 1
         if self.parser.is_total(cells):
-            result.skipped_rows.append(RowNote(number, "totals row"))
+            _note(result.skipped_rows, number, "totals row")
+            result.skipped += 1
             return
         values, errors = self.parser.parse(number, cells)
         if values is None:
@@ -427,7 +425,8 @@ class _Scan:
         first = self.seen.get(key)
         if first is not None:
             message = f"repeats row {first}" if first else "already in the grant"
-            result.duplicate_rows.append(RowNote(number, message))
+            _note(result.duplicate_rows, number, message)
+            result.duplicates += 1
             return
         allocation_id, errors = self._check(number, values)
         if errors:
@@ -524,6 +523,11 @@ class _Scan:
             raise ImportCancelled("import cancelled; nothing was imported")
 
 
+def _note(notes: list[RowNote], row: int, message: str) -> None:
+    if len(notes) < NOTE_LIMIT:
+        notes.append(RowNote(row, message))
+
+
 def _report_cell(value: object) -> object:
     return csv_safe(cell_text(value)) if value is not None else ""
 
@@ -541,15 +545,38 @@ def _key(day: date, reference: str, supplier: str, net: int, vat: int) -> bytes:
 
 
 def _existing_keys(session: Session, grant_id: int) -> dict[bytes, int]:
-    """The natural keys of the grant's lines (row 0 = already in the grant)."""
-    query = select(
+    """The natural keys of the grant's lines (row 0 = already in the grant).
+
+    An imported line the officer has since split across projects also keeps its original key
+    (its parts share the batch and source row, and add back to the original net and VAT), so
+    re-importing the export does not bring the whole line back.
+    """
+    keys: dict[bytes, int] = {}
+    lines = select(
         SpendLine.date, SpendLine.reference, SpendLine.supplier, SpendLine.net, SpendLine.vat
     ).where(SpendLine.grant_id == grant_id)
-    keys: dict[bytes, int] = {}
-    for day, reference, supplier, net, vat in session.execute(
-        query.execution_options(yield_per=5000)
-    ):
-        keys[_key(day, reference, supplier, to_pence(net), to_pence(vat))] = 0
+    split_lines = (
+        select(
+            SpendLine.date,
+            SpendLine.reference,
+            SpendLine.supplier,
+            func.sum(SpendLine.net),
+            func.sum(SpendLine.vat),
+        )
+        .where(SpendLine.grant_id == grant_id, SpendLine.batch_id.is_not(None))
+        .group_by(
+            SpendLine.batch_id,
+            SpendLine.source_row,
+            SpendLine.date,
+            SpendLine.reference,
+            SpendLine.supplier,
+        )
+        .having(func.count() > 1)
+    )
+    for query in (lines, split_lines):
+        rows = session.execute(query.execution_options(yield_per=5000))
+        for day, reference, supplier, net, vat in rows:
+            keys[_key(day, reference, supplier, to_pence(net), to_pence(vat))] = 0
     return keys
 
 

@@ -42,7 +42,7 @@ _DATE_TOKENS = (("yyyy", "%Y"), ("mmm", "%b"), ("yy", "%y"), ("mm", "%m"), ("dd"
 Fail = Callable[[str, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellError:
     """A problem with one cell: the file's own row number, the column's header and why."""
 
