@@ -19,6 +19,20 @@ from fundtracker.models import ALLOCATION_STATUSES, PLAN_KINDS, RETURN_FREQUENCI
 from fundtracker.money import money_str, parse_money
 
 MAX_SETUP_FILE_BYTES = 5_000_000
+MAX_GRANT_DAYS = 3653  # ten years: longer is a typo (9999-12-31), and quarters must be counted
+# The longest text each field may hold: its column's length, which PostgreSQL enforces
+# (SQLite does not). Fields not named here are 300 characters; None means unlimited.
+TEXT_LIMITS: dict[str, int | None] = {
+    "key": 100,
+    "reference": 100,
+    "aligned_plan": 100,
+    "local_plan": 100,
+    "code": 40,
+    "parent": 40,
+    "cost_centre": 60,
+    "description": None,
+    "conditions": None,
+}
 
 
 @dataclass
@@ -109,6 +123,9 @@ class _Reader:
             return ""
         if required and not value.strip():
             self.fail(place, f"{key} must not be empty")
+        limit = TEXT_LIMITS.get(key, 300)
+        if limit is not None and len(value.strip()) > limit:
+            self.fail(place, f"{key} is {len(value.strip())} characters long; at most {limit}")
         return value.strip()
 
     def choice(
@@ -182,6 +199,8 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ValidationError(f"{path.name} is not a UTF-8 text file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"{path.name} is not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # arrays nested thousands deep
+        raise ValidationError(f"{path.name} is not a setup file (nested too deeply)") from exc
 
 
 def read_plan(data: dict[str, Any]) -> PlanSpec:
@@ -280,6 +299,8 @@ def read_grant(data: dict[str, Any]) -> GrantSpec:
     end = reader.day(grant, "end", "grant")
     if start and end and end < start:
         reader.fail("grant", "end is before start")
+    if start and end and (end - start).days > MAX_GRANT_DAYS:
+        reader.fail("grant", f"runs from {start} to {end}; a grant may last at most 10 years")
     spec = GrantSpec(
         reference=reader.text(grant, "reference", "grant"),
         name=reader.text(grant, "name", "grant"),

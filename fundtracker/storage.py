@@ -24,12 +24,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from fundtracker import audit, backup
-from fundtracker.errors import ConflictError, DatabaseError, ReadOnlyError
+from fundtracker.errors import ConflictError, DatabaseError, ReadOnlyError, ValidationError
 
 APP_NAME = "fundtracker"
 DATABASE_ENV = "FUNDTRACKER_DATABASE"
@@ -105,6 +105,9 @@ class Database:
             session.rollback()
             if _is_permission_error(exc):
                 raise self._read_only_error() from exc
+            if isinstance(exc, DataError):  # PostgreSQL: text too long for its column, say
+                reason = str(exc.orig).splitlines()[0]
+                raise ValidationError(f"a value does not fit the database ({reason})") from exc
             raise
         except StaleDataError as exc:
             # Two editors read the same version at once (PostgreSQL lets both read); the
