@@ -108,6 +108,9 @@ def test_importing_the_same_file_twice_imports_nothing_the_second_time(
     assert (second["imported"], second["duplicates"]) == (0, 2)
     assert second["earlier_batches"] == [first["batch"]]
     assert len(lines(db)) == 2
+    # Nothing new, so no second batch.
+    assert second["batch"] is None
+    assert table_counts(db)[1] == 1
 
 
 def test_a_line_split_after_import_is_still_a_duplicate(

@@ -329,6 +329,8 @@ def run_import(
     cancel: Callable[[], bool] | None = None,
     reason: str = "",
 ) -> ImportResult:
+    """Read, check and write the file in one transaction; keep it only for a real import
+    without refusing bad rows. The dry run takes the same path and is rolled back."""
     settings = resolve_options(db, options)
     with ExitStack() as stack:
         layout, table, rows = stack.enter_context(open_layout(path, settings))
@@ -623,7 +625,12 @@ def _finish_batch(
     options: ImportOptions,
     settings: ProfileSettings,
 ) -> None:
-    """Record the batch's counts, audit it as one event, and save the profile if asked."""
+    """Record the batch's counts, audit it as one event, and save the profile if asked.
+    A file that brought no new line (all duplicates, say) leaves no batch behind."""
+    _save_profile(session, layout, options, settings)
+    if result.imported == 0:
+        session.execute(delete(BATCH_TABLE).where(ImportBatch.id == batch_id))
+        return
     counts = result.counts()
     session.execute(update(BATCH_TABLE).where(ImportBatch.id == batch_id).values(counts))
     result.batch = batch_id
@@ -634,6 +641,11 @@ def _finish_batch(
     changes["mapping"] = [None, json.dumps(layout.mapping.names(), sort_keys=True)]
     grant_id = session.scalar(select(ImportBatch.grant_id).where(ImportBatch.id == batch_id))
     audit.record(session, "import", "import batch", batch_id, layout.file_name, grant_id, changes)
+
+
+def _save_profile(
+    session: Session, layout: FileLayout, options: ImportOptions, settings: ProfileSettings
+) -> None:
     if options.save_profile:
         saved = ProfileSettings(layout.mapping.names(), settings.date_format, layout.sheet)
         save_profile(session, options.save_profile, saved)
