@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile
+from PySide6.QtCore import QLockFile, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fundtracker.errors import FundtrackerError
@@ -119,6 +119,7 @@ def _open_read_only_anyway(db: Database) -> bool:
 def screenshots(window: MainWindow, folder: Path) -> list[Path]:
     """Every page at 1280×800, plus the import wizard's mapping step."""
     folder.mkdir(parents=True, exist_ok=True)
+    window.remember_state = False
     window.resize(*SCREENSHOT_SIZE)
     app = application()
     written = []
@@ -149,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FundtrackerError as error:
         QMessageBox.critical(None, "Fundtracker", f"{error}\n\n(Errors are logged to {log}.)")
         return 1
+    if args.screenshot:  # a fresh layout, and the officer's saved one left alone
+        QSettings.setPath(
+            QSettings.Format.IniFormat,
+            QSettings.Scope.UserScope,
+            tempfile.mkdtemp(prefix="fundtracker-settings-"),
+        )
     session = Session()
     window = session.open(db, ask=not args.screenshot)
     if window is None:

@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QToolBar,
     QWidget,
 )
 
 from fundtracker.services.grants import list_grants
-from fundtracker.storage import DatabaseError
 from ui import resources
 from ui.errors import log_file
 from ui.pages.base import Page, UnavailablePage
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         read_only = " (read-only)" if workspace.read_only else ""
         self.setWindowTitle(f"Fundtracker — {self.db.display_name}{read_only}")
         self.pages: dict[str, Page] = {}
+        self.remember_state = True  # --screenshot leaves the officer's saved layout alone
         self._build_body()
         self._build_actions()
         self._build_menus()
@@ -112,11 +113,11 @@ class MainWindow(QMainWindow):
         self.sidebar.setMaximumWidth(240)
         self.stack = QStackedWidget()
         for name, title in PAGES:
-            page = make_page(self.workspace, name, title)
-            self.pages[name] = page
-            self.stack.addWidget(page)
+            # Pages are built when first shown: the window opens without importing what
+            # the other pages need (charts, workbooks, the ledger reader).
+            self.stack.addWidget(QWidget(objectName=f"placeholder-{name}"))
             QListWidgetItem(resources.icon(name), title, self.sidebar)
-        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.sidebar.currentRowChanged.connect(self._show_row)
         self.splitter = QSplitter(objectName="mainSplitter")
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
@@ -239,11 +240,29 @@ class MainWindow(QMainWindow):
         if GRANTS in kinds:
             self.fill_grants()
 
-    def show_page(self, name: str) -> Page:
-        self.sidebar.setCurrentRow([n for n, _t in PAGES].index(name))
+    def page(self, name: str) -> Page:
+        """The page called ``name``, built (and its remembered sizes restored) on first use."""
+        if name not in self.pages:
+            number = [n for n, _t in PAGES].index(name)
+            page = make_page(self.workspace, name, PAGES[number][1])
+            self.pages[name] = page
+            placeholder = self.stack.widget(number)
+            self.stack.insertWidget(number, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self._restore_page_state(name, page)
         return self.pages[name]
 
-    def current_page(self) -> str:
+    def _show_row(self, row: int) -> None:
+        if 0 <= row < len(PAGES):
+            self.page(PAGES[row][0])
+            self.stack.setCurrentIndex(row)
+
+    def show_page(self, name: str) -> Page:
+        self.sidebar.setCurrentRow([n for n, _t in PAGES].index(name))
+        return self.page(name)
+
+    def current_page(self) -> str:  # the name of the page shown
         return PAGES[self.sidebar.currentRow()][0]
 
     # --- actions -------------------------------------------------------------------------
@@ -342,24 +361,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        for key, widget in self._remembered().items():
+        state = store.value("window/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+        self.sidebar.setCurrentRow(int(store.value("window/page", 0) or 0))
+
+    def _restore_page_state(self, name: str, page: Page) -> None:
+        store = settings()
+        for key, widget in _remembered(name, page).items():
             state = store.value(key)
             if isinstance(state, QByteArray):
                 widget.restoreState(state)  # type: ignore[attr-defined]
-        self.sidebar.setCurrentRow(int(store.value("window/page", 0) or 0))
 
     def _remembered(self) -> dict[str, QWidget]:
-        """Splitters and table headers whose sizes are kept between runs."""
         found: dict[str, QWidget] = {"window/splitter": self.splitter}
         for name, page in self.pages.items():
-            for splitter in page.findChildren(QSplitter):
-                if splitter.objectName():
-                    found[f"{name}/{splitter.objectName()}"] = splitter
-            from PySide6.QtWidgets import QTableView
-
-            for table in page.findChildren(QTableView):
-                if table.objectName():
-                    found[f"{name}/{table.objectName()}/header"] = table.horizontalHeader()
+            found.update(_remembered(name, page))
         return found
 
     def save_state(self) -> None:
@@ -371,8 +388,18 @@ class MainWindow(QMainWindow):
             store.setValue(key, widget.saveState())  # type: ignore[attr-defined]
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_state()
+        if self.remember_state:
+            self.save_state()
         super().closeEvent(event)
 
 
-__all__ = ["DatabaseError", "MainWindow"]
+def _remembered(name: str, page: Page) -> dict[str, QWidget]:
+    """A page's splitters and table headers whose sizes are kept between runs."""
+    found: dict[str, QWidget] = {}
+    for splitter in page.findChildren(QSplitter):
+        if splitter.objectName():
+            found[f"{name}/{splitter.objectName()}"] = splitter
+    for table in page.findChildren(QTableView):
+        if table.objectName():
+            found[f"{name}/{table.objectName()}/header"] = table.horizontalHeader()
+    return found

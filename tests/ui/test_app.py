@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -51,13 +52,9 @@ def test_a_second_copy_is_told_the_database_is_open(
     assert second is not None and second.workspace.read_only
     qtbot.addWidget(second)
     assert "read-only" in second.windowTitle()
-    assert not second.pages["spending"].add_button.isEnabled()
-    assert (
-        not second.pages["spending"].model.flags(second.pages["spending"].model.index(0, 2))
-        & second.pages["spending"]
-        .model.flags(second.pages["spending"].model.index(0, 2))
-        .ItemIsEditable
-    )
+    spending = second.show_page("spending")
+    assert not spending.add_button.isEnabled()
+    assert not spending.model.flags(spending.model.index(0, 2)) & Qt.ItemFlag.ItemIsEditable
     monkeypatch.setattr(app, "_open_read_only_anyway", lambda db: False)
     assert app.Session().open(open_database(str(demo_ui_db.sqlite_path))) is None
     first.close_current()
@@ -74,16 +71,16 @@ def test_window_state_and_last_grant_are_remembered(
     from ui.main_window import MainWindow
     from ui.workspace import Workspace
 
+    window.show_page("spending").table.setColumnWidth(2, 311)
     window.show_page("audit")
     window.resize(1100, 700)
-    window.pages["spending"].table.setColumnWidth(2, 311)
     window.close()
     assert list(isolated_settings.rglob("*.ini"))
     again = MainWindow(Workspace(demo_ui_db))
     qtbot.addWidget(again)
     assert again.current_page() == "audit"
     assert again.workspace.grant == "CRG-2025-26"
-    assert again.pages["spending"].table.columnWidth(2) == 311
+    assert again.page("spending").table.columnWidth(2) == 311
 
 
 def test_unexpected_errors_are_logged_and_shown_with_the_log_location(

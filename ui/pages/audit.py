@@ -16,10 +16,18 @@ COLUMNS: list[Column[AuditEvent]] = [
     Column("When", lambda e: f"{e.at.astimezone():%d/%m/%Y %H:%M}"),
     Column("Who", lambda e: e.os_user + (f" ({e.db_user})" if e.db_user else "")),
     Column("Action", lambda e: e.action),
-    Column("What", lambda e: f"{e.entity} {e.label}".strip()),
+    Column("What", lambda e: what(e.entity, e.label)),
     Column("Change (old → new)", describe_changes, tooltip=describe_changes),
     Column("Why", lambda e: e.reason),
 ]
+
+
+def what(entity: str, label: str) -> str:
+    """``spend line 145`` rather than ``spend line line 145``."""
+    words, named = entity.split(), label.split()
+    if words and named and named[0] == words[-1]:
+        return " ".join(words[:-1] + named)
+    return f"{entity} {label}".strip()
 
 
 class AuditPage(Page):

@@ -47,7 +47,7 @@ TILES = (
     ("committed", "Committed"),
     ("forecast_outturn", "Forecast outturn"),
     ("projected_underspend", "Projected underspend"),
-    ("days_left", "Days left in the grant"),
+    ("days_left", "Days left"),
 )
 
 
@@ -143,9 +143,17 @@ class DashboardPage(Page):
         self.findings_title = QLabel("Checks")
         findings_layout.addWidget(self.findings_title)
         findings_layout.addWidget(self.findings_list)
+        self.priority_caption = QLabel(objectName="priorityCaption")
+        self.priority_caption.setWordWrap(True)
+        priority_box = QWidget()
+        priority_layout = QVBoxLayout(priority_box)
+        priority_layout.setContentsMargins(0, 0, 0, 0)
+        priority_layout.setSpacing(2)
+        priority_layout.addWidget(priority_view, 1)
+        priority_layout.addWidget(self.priority_caption)
         top = QSplitter(objectName="dashboardTop")
         top.addWidget(project_view)
-        top.addWidget(priority_view)
+        top.addWidget(priority_box)
         top.setSizes([470, 600])
         bottom = QSplitter(objectName="dashboardBottom")
         bottom.addWidget(burn_view)
@@ -244,10 +252,12 @@ class DashboardPage(Page):
         series.append(_bar_set("Spent to date", COLOURS["actual"], [r.spend_to_date for r in rows]))
         chart.addSeries(series)
         categories = QBarCategoryAxis()
-        categories.append([_wrapped(r.code, r.title) for r in rows])
-        font = categories.labelsFont()
-        font.setPointSizeF(font.pointSizeF() * 0.85)
-        categories.setLabelsFont(font)
+        # Codes under the bars (a chart elides long labels); the titles go in the caption.
+        categories.append([r.code or r.title for r in rows])
+        self.priority_caption.setText(
+            "   ".join(f"<b>{r.code}</b> {r.title}" for r in rows if r.code)
+            + "   <b>Unaligned</b>: projects without weights, and unassigned spend"
+        )
         top = max([_pounds(max(r.budget, r.spend_to_date)) for r in rows] or [1.0])
         chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
         values = _money_axis(top)
@@ -330,14 +340,6 @@ class DashboardPage(Page):
             page.select_line(int(finding.subject))
         else:
             show_page("grants")
-
-
-def _wrapped(code: str | None, title: str) -> str:
-    """A category label on two lines (axis labels take simple HTML)."""
-    words = title.split()
-    half = (len(words) + 1) // 2
-    text = " ".join(words[:half]) + ("<br>" + " ".join(words[half:]) if words[half:] else "")
-    return f"{code}<br>{text}" if code else text
 
 
 def _risky(underspend_risk: bool) -> set[str]:

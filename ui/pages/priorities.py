@@ -68,7 +68,7 @@ class PrioritiesPage(Page):
 
     def reload(self) -> None:
         self.plans.set_rows(list_plans(self.db))
-        for column, width in enumerate((330, 150, 60, 260, 90, 90)):
+        for column, width in enumerate((300, 140, 50, 220, 85, 85)):
             self.plan_table.setColumnWidth(column, width)
         for column, width in enumerate((60, 330, 60)):
             self.priority_table.setColumnWidth(column, width)
