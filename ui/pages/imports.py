@@ -198,7 +198,10 @@ class ImportsPage(Page):
         next_button = QPushButton("Next: columns ›", objectName="toMapping")
         next_button.clicked.connect(self.to_mapping)
         self.file_edit.returnPressed.connect(self.to_mapping)
-        form.addRow("", next_button)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(next_button)
+        form.addRow("", buttons)
         return step
 
     def _mapping_step(self) -> QWidget:
