@@ -308,6 +308,19 @@ def test_xlsx_unknown_sheet_is_refused_naming_the_sheets(
     assert result.code == 1 and "its sheets: Notes, Ledger" in result.err
 
 
+def test_inspect_describes_a_workbook_for_the_wizard(tmp_path: Path) -> None:
+    file = _workbook(tmp_path / "l.xlsx", [["Spend report"], [], HEADER])
+    layout = inspect_file(file, ImportOptions(sheet="Ledger"))
+    assert (layout.kind, layout.sheets, layout.sheet, layout.header_row) == (
+        "xlsx",
+        ["Notes", "Ledger"],
+        "Ledger",
+        3,
+    )
+    assert layout.headers == tuple(HEADER)
+    assert layout.mapping.names()["reference"] == "Invoice No"
+
+
 def test_preview_shows_values_as_stored_and_cell_errors(tmp_path: Path) -> None:
     file = ledger(
         tmp_path / "p.csv",

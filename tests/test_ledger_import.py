@@ -180,6 +180,27 @@ def test_skip_errors_imports_the_good_rows_and_writes_the_bad_ones(
     assert (batch.imported, batch.errors, batch.rows_read) == (2, 1, 3)
 
 
+def test_an_unwritable_errors_report_is_refused_before_anything_is_written(
+    db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = ledger(tmp_path / "a.csv", _row("01/07/2025", "Acme", "R1", "10.00"))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder is expected")
+    before = table_counts(db)
+    result = run_cli(
+        capsys,
+        url,
+        "import-ledger",
+        str(file),
+        "--grant",
+        GRANT,
+        "--errors-out",
+        str(blocker / "errors.csv"),
+    )
+    assert result.code == 1 and "cannot write the errors report" in result.err
+    assert table_counts(db) == before
+
+
 def test_dry_run_changes_nothing_and_predicts_the_import(
     db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -353,8 +353,11 @@ def run_import(
 def _open_report(stack: ExitStack, target: Path | None, layout: FileLayout) -> Any:
     if target is None:
         return None
-    temporary = stack.enter_context(atomic_path(Path(target)))
-    handle: TextIO = stack.enter_context(temporary.open("w", encoding="utf-8-sig", newline=""))
+    try:
+        temporary = stack.enter_context(atomic_path(Path(target)))
+        handle: TextIO = stack.enter_context(temporary.open("w", encoding="utf-8-sig", newline=""))
+    except OSError as exc:
+        raise ValidationError(f"cannot write the errors report {target}: {exc.strerror}") from None
     writer = csv.writer(handle)
     writer.writerow(["row", "problems", *layout.headers])
     return writer
