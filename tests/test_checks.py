@@ -22,6 +22,7 @@ from fundtracker.models import Grant, Plan, Priority, Weight
 from fundtracker.periods import Period
 from fundtracker.storage import Database
 from tests.figure_scenarios import add_line, load_grant_toml, load_plans, set_forecast
+from tests.helpers import run_cli
 
 Q1 = Period.parse("2025/26-Q1")
 
@@ -261,3 +262,47 @@ def test_a_new_check_is_one_appended_function(
             "subject_kind": "grant",
         }
     ]
+
+
+def test_check_command_on_a_clean_grant(
+    clean: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, database_url, "check", "--grant", "K-1", "--period", "2025/26-Q1")
+    assert (result.code, result.out.strip()) == (0, "No problems found.")
+    as_json = run_cli(
+        capsys,
+        database_url,
+        "check",
+        "--grant",
+        "K-1",
+        "--period",
+        "2025/26-Q1",
+        "--format",
+        "json",
+    )
+    assert (as_json.code, as_json.json()) == (0, [])
+
+
+def test_check_command_without_a_period_uses_the_last_quarter_of_an_ended_grant(
+    clean: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if date.today() <= date(2026, 3, 31):
+        pytest.skip("needs a clock after the grant's end")
+    # The grant ended on 31/03/2026 (before these tests were written): as at 2025/26-Q4 the
+    # whole 1,000.00 profile is due and 250.00 is spent, 25% — BEHIND_PROFILE — and the
+    # forecast is 250.00, an underspend of 750.00 — UNDERSPEND_RISK.
+    default = run_cli(capsys, database_url, "check", "--grant", "K-1", "--format", "json")
+    q4 = run_cli(
+        capsys,
+        database_url,
+        "check",
+        "--grant",
+        "K-1",
+        "--period",
+        "2025/26-Q4",
+        "--format",
+        "json",
+    )
+    assert default.code == q4.code == 0
+    assert default.json() == q4.json()
+    assert [f["code"] for f in q4.json()] == ["UNDERSPEND_RISK", "BEHIND_PROFILE"]
