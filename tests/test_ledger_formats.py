@@ -339,6 +339,22 @@ def test_preview_shows_values_as_stored_and_cell_errors(tmp_path: Path) -> None:
     assert (total.row, total.kind) == (4, "total")
 
 
+def test_preview_with_the_grant_checks_project_codes(
+    db: Database, url: str, tmp_path: Path
+) -> None:
+    file = ledger(
+        tmp_path / "p.csv",
+        ["03/07/2025", "Acme", "R1", "1.00", "a01"],
+        ["03/07/2025", "Acme", "R2", "1.00", "B99"],
+        header=["Date", "Supplier", "Ref", "Net", "Project"],
+    )
+    good, bad = preview_rows(file, ImportOptions(), db=db, grant_reference=GRANT)
+    assert good.kind == "line" and good.values is not None and good.values.allocation == "a01"
+    assert [(e.column, e.message) for e in bad.errors] == [
+        ("Project", "'B99' is not a project of grant CRG-2025-26 (its projects: A01, A02)")
+    ]
+
+
 def test_the_commit_reports_progress(db: Database, url: str, tmp_path: Path) -> None:
     file = ledger(
         tmp_path / "p.csv", *[["03/07/2025", "S", "", f"R{i}", "1.00", ""] for i in range(5000)]

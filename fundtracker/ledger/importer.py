@@ -262,13 +262,19 @@ def inspect_file(path: Path, options: ImportOptions, db: Database | None = None)
 
 
 def preview_rows(
-    path: Path, options: ImportOptions, limit: int = 20, db: Database | None = None
+    path: Path,
+    options: ImportOptions,
+    limit: int = 20,
+    db: Database | None = None,
+    grant_reference: str | None = None,
 ) -> list[PreviewRow]:
-    """The first ``limit`` data rows parsed as they would be stored, with per-cell errors."""
+    """The first ``limit`` data rows parsed as they would be stored, with per-cell errors.
+    With the database and a grant, codes in the allocation column are checked too."""
     settings = resolve_options(db, options)
+    check = _code_checker(db, grant_reference) if db and grant_reference else None
     preview: list[PreviewRow] = []
     with open_layout(path, settings) as (layout, _table, rows):
-        parser = RowParser(layout.mapping, settings.date_format)
+        parser = RowParser(layout.mapping, settings.date_format, check)
         for number, cells in rows:
             if len(preview) >= limit:
                 break
@@ -280,6 +286,24 @@ def preview_rows(
             values, errors = parser.parse(number, cells)
             preview.append(PreviewRow(number, "line" if values else "error", values, errors))
     return preview
+
+
+def _code_checker(db: Database, grant_reference: str) -> Callable[[str], str | None]:
+    with db.read() as session:
+        grant = get_grant(session, grant_reference)
+        codes = {a.code.casefold() for a in grant.allocations}
+        message = _unknown_code_message(grant)
+
+    def check(code: str) -> str | None:
+        return None if code.casefold() in codes else message(code)
+
+    return check
+
+
+def _unknown_code_message(grant: Grant) -> Callable[[str], str]:
+    listed = ", ".join(a.code for a in grant.allocations) or "none yet"
+    reference = grant.reference
+    return lambda code: f"'{code}' is not a project of grant {reference} (its projects: {listed})"
 
 
 # --- Plan and commit -----------------------------------------------------------------------
@@ -385,6 +409,7 @@ class _Scan:
         self.cancel: Callable[[], bool] | None = None
         self.skip_errors = False
         self.codes = {a.code.casefold(): a.id for a in grant.allocations}
+        self.unknown_code = _unknown_code_message(grant)
         self.cost_centres = _unique_cost_centres(grant)
         self.rules: list[CompiledRule] = grant_rules(session, grant.id)
         self.lock = locked_until(session, grant.id)
@@ -464,10 +489,7 @@ class _Scan:
 
     def _allocation_problem(self, code: str) -> str | None:
         """Why a code in the allocation column is refused: a typo must not become unassigned."""
-        if code.casefold() in self.codes:
-            return None
-        codes = ", ".join(a.code for a in self.grant.allocations) or "none yet"
-        return f"'{code}' is not a project of grant {self.grant.reference} (its projects: {codes})"
+        return None if code.casefold() in self.codes else self.unknown_code(code)
 
     def _assign(self, values: LineValues) -> int | None:
         fields = {
