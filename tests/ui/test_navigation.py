@@ -1,0 +1,96 @@
+"""Getting around: a check finding opens what it names, a dropped ledger starts the wizard,
+evidence is attached from the ledger, and another database opens in its own window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from fundtracker.models import Attachment
+from fundtracker.storage import Database
+
+
+def test_a_finding_opens_the_line_it_names(qtbot: QtBot, window: Any) -> None:
+    dashboard = window.show_page("dashboard")
+    findings = dashboard.findings_list
+    row = next(
+        n for n in range(findings.count()) if findings.item(n).text().startswith("SPEND_UNASSIGNED")
+    )
+    findings.itemActivated.emit(findings.item(row))
+    assert window.current_page() == "spending"
+    spending = window.pages["spending"]
+    (selected,) = spending.selected_rows()
+    assert selected.reference == "INV88120"
+
+    row = next(n for n in range(findings.count()) if "A07" in findings.item(n).text())
+    findings.itemActivated.emit(findings.item(row))
+    assert window.current_page() == "projects"
+    assert window.pages["projects"].current_code() == "A07"
+
+
+def test_dropping_a_ledger_file_starts_the_import_wizard(
+    qtbot: QtBot, window: Any, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "drop.csv"
+    ledger.write_text("Date,Supplier,Net\n03/01/2026,A,10.00\n", encoding="utf-8")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(ledger))])
+    event = QDropEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.current_page() == "imports"
+    imports = window.pages["imports"]
+    assert imports.steps.currentIndex() == 1
+    assert [str(r.values.net) for r in imports.preview.rows if r.values] == ["10.00"]
+
+
+def test_attach_evidence_to_the_selected_line(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 illustrative invoice")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(invoice), ""))
+    page = window.show_page("spending")
+    line = page.model.line_at(0)
+    page.table.selectRow(0)
+    assert page.attach_button.isEnabled()
+    page.attach_evidence()
+    with demo_ui_db.read() as session:
+        stored = session.scalars(select(Attachment)).one()
+    assert stored.spend_line_id == line.id and stored.original_name == "invoice.pdf"
+    qtbot.waitUntil(lambda: page.model.line_at(0).attachments == 1)
+    assert page.model.index(0, 9).data() == "1 file"
+
+
+def test_open_another_database_in_its_place(
+    qtbot: QtBot, demo_ui_db: Database, tmp_path: Path
+) -> None:
+    from ui import app
+
+    session = app.Session()
+    window = session.open(demo_ui_db)
+    assert window is not None
+    qtbot.addWidget(window)
+    other = tmp_path / "new.sqlite3"
+    window.open_requested.emit(str(other))
+    assert session.window is not None and session.window is not window
+    qtbot.addWidget(session.window)
+    assert str(other) in session.window.windowTitle()
+    assert session.window.workspace.grant == ""  # a new, empty database
+    from ui.settings import recent_databases
+
+    assert recent_databases()[0] == str(other.resolve())
+    session.close_current()
