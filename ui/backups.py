@@ -37,7 +37,7 @@ def backup_now(window: MainWindow) -> None:
         window.show_last_backup()
         window.statusBar().showMessage(f"Backup written to {result}", 10000)
 
-    run_in_background(window, "Backing up the database…", work, done)
+    run_in_background(window, "Backing up the database…", work, done, cancellable=False)
 
 
 def restore(window: MainWindow) -> None:

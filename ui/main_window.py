@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fundtracker.periods import Period
 from fundtracker.services.grants import list_grants
 from ui import resources
 from ui.errors import log_file
@@ -229,8 +230,9 @@ class MainWindow(QMainWindow):
         self.grant_box.blockSignals(True)
         self.grant_box.clear()
         for grant in list_grants(self.db):
-            year = f"{grant.start_date:%d/%m/%Y}–{grant.end_date:%d/%m/%Y}"
-            self.grant_box.addItem(f"{grant.reference} — {grant.name} ({year})", grant.reference)
+            first, last = Period.year_of(grant.start_date), Period.year_of(grant.end_date)
+            year = str(first) if first == last else f"{first}–{last}"
+            self.grant_box.addItem(f"{grant.reference} — {grant.name} · {year}", grant.reference)
         found = self.grant_box.findData(wanted)
         self.grant_box.setCurrentIndex(found if found >= 0 else 0)
         self.grant_box.blockSignals(False)

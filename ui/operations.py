@@ -66,6 +66,7 @@ class Operation(QObject):
         work: Callable[[Progress], Any],
         on_done: Callable[[Any], None],
         on_error: Callable[[FundtrackerError], None] | None = None,
+        cancellable: bool = True,
     ) -> None:
         super().__init__(parent)
         self._on_done = on_done
@@ -77,6 +78,8 @@ class Operation(QObject):
         self.dialog.setMinimumDuration(300)  # quick work finishes without a flash
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
+        if not cancellable:  # the core cannot stop this work part-way: offer no false promise
+            self.dialog.setCancelButton(None)
         self.worker = _Worker(work)
         self.worker.progressed.connect(self._progressed)
         self.worker.finished.connect(self._finished)
@@ -115,8 +118,9 @@ def run_in_background(
     work: Callable[[Progress], Any],
     on_done: Callable[[Any], None],
     on_error: Callable[[FundtrackerError], None] | None = None,
+    cancellable: bool = True,
 ) -> Operation:
-    operation = Operation(parent, label, work, on_done, on_error)
+    operation = Operation(parent, label, work, on_done, on_error, cancellable)
     _running.add(operation)
     operation.finished.connect(lambda: _running.discard(operation))
     return operation

@@ -104,3 +104,28 @@ def _top_levels() -> list[Any]:
     from PySide6.QtWidgets import QApplication
 
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+
+def test_long_work_runs_off_the_gui_thread_and_can_be_cancelled(qtbot: QtBot, window: Any) -> None:
+    import threading
+    import time
+
+    from ui.operations import Progress, run_in_background
+
+    started = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def work(progress: Progress) -> str:
+        threads.append(threading.current_thread())
+        progress.report(1, 100)
+        started.set()
+        while not progress.cancelled:
+            time.sleep(0.01)
+        return "stopped"
+
+    results: list[str] = []
+    operation = run_in_background(window, "Working…", work, results.append)
+    qtbot.waitUntil(started.is_set)
+    assert threads[0] is not threading.main_thread()
+    operation.dialog.canceled.emit()  # what the Cancel button sends
+    qtbot.waitUntil(lambda: results == ["stopped"])

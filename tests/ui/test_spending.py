@@ -65,6 +65,7 @@ def test_type_a_line_see_the_dashboard_change_undo_and_redo(
     assert line.date.isoformat() == "2025-07-03" and line.allocation_id is not None
     assert _count(demo_ui_db) == before + 1
     assert page.entry["net"].text() == ""  # ready for the next line
+    assert [r.id for r in page.selected_rows()] == [line.id]  # and the new line is shown
 
     window.show_page("dashboard")
     after_text = spent.text()

@@ -371,7 +371,7 @@ class ReturnsPage(Page):
             self.window().statusBar().showMessage(f"{what} written to {path}", 10000)
 
         label = "Submitting the return…" if submit else "Writing the return workbook…"
-        run_in_background(self, label, work, done)
+        run_in_background(self, label, work, done, cancellable=False)
 
     def submit(self) -> None:
         if not self.current_period_text():
@@ -424,7 +424,7 @@ class ReturnsPage(Page):
                 f"Evidence pack ({result['attachments']} files) written to {path}", 10000
             )
 
-        run_in_background(self, "Writing the evidence pack…", work, done)
+        run_in_background(self, "Writing the evidence pack…", work, done, cancellable=False)
 
 
 def _today() -> Any:

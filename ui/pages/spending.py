@@ -308,9 +308,10 @@ class SpendingPage(Page):
         numbers = sorted({index.row() for index in selection.selectedRows()})
         return [self.model.line_at(n) for n in numbers]
 
-    def select_line(self, line_id: int) -> bool:
-        """Select a line by id (fetching further pages until it is loaded)."""
-        while True:
+    def select_line(self, line_id: int, pages: int = 25) -> bool:
+        """Select a line by id, fetching up to ``pages`` further pages to reach it (a very
+        large ledger is not read to its end to find one line)."""
+        for _attempt in range(pages + 1):
             for number, row in enumerate(self.model.rows):
                 if row.id == line_id:
                     index = self.model.index(number, 0)
@@ -324,6 +325,7 @@ class SpendingPage(Page):
             if not self.model.canFetchMore():
                 return False
             self.model.fetchMore()
+        return False
 
     def add_entry(self) -> None:
         values: dict[str, object] = {}
@@ -340,6 +342,7 @@ class SpendingPage(Page):
             assert isinstance(widget, QLineEdit)
             widget.clear()
         self.entry["date"].setFocus()
+        self.refresh_now()  # show the new line now, not after the event loop comes round
         self.select_line(added)
 
     def _clear_entry_errors(self) -> None:
