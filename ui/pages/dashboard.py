@@ -17,8 +17,9 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -80,6 +81,8 @@ class Tile(QFrame):
 
 def _chart(title: str) -> tuple[QChart, QChartView]:
     chart = QChart()
+    if QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128:
+        chart.setTheme(QChart.ChartTheme.ChartThemeDark)  # follow a dark system palette
     chart.setTitle(title)
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)

@@ -451,7 +451,10 @@ class ImportsPage(Page):
     # --- checking and importing --------------------------------------------------------------
 
     def to_check(self) -> None:
-        if self.path is None or not self.workspace.grant:
+        if self.path is None:
+            return
+        if not self.workspace.grant:
+            self.preview_label.setText("Import a grant file first: spend is imported into a grant.")
             return
         path, options, grant = self.path, self.options(), self.workspace.grant
         options = replace(options, save_profile=None)  # a dry run saves nothing
