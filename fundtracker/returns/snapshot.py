@@ -122,6 +122,7 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
         .order_by(lines.date, lines.id)
     )
     rows = []
+    quarters: dict[tuple[int, int], str] = {}  # (year, month) -> quarter label, worked out once
     for (
         line_id,
         day,
@@ -135,6 +136,9 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
         status,
     ) in session.execute(query):
         claimable = net if recoverable else net + vat
+        month = (day.year, day.month)
+        if month not in quarters:
+            quarters[month] = str(Period.quarter_of(day))
         rows.append(
             {
                 "id": line_id,
@@ -147,7 +151,7 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
                 "vat": money_str(vat),
                 "claimable": money_str(claimable),
                 "status": status,
-                "quarter": str(Period.quarter_of(day)),
+                "quarter": quarters[month],
             }
         )
     return rows

@@ -206,6 +206,11 @@ class _Cells:
             _keep_as_text(cell, value)
         return cell
 
+    def reused(self, style: str) -> WriteOnlyCell:
+        """A styled cell to append again and again with a new value each time. Safe only in
+        a write-only sheet, where ``append`` writes the row out before it returns."""
+        return self.styled(None, style)
+
     def formula(self, formula: str, style: str) -> WriteOnlyCell:
         """Our own formula (never user text)."""
         cell = self.styled(0, style)
@@ -500,18 +505,27 @@ def _transactions_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
     lines = document["transactions"]
     _title_block(cells, "Transactions", f"{_subtitle(document)}: {len(lines)} lines")
     cells.headers(TRANSACTION_HEADERS, numeric=("Net", "VAT", "Claimable", "Line id"))
-    text, money, day = cells.text, cells.money, cells.day
+    # A write-only row is written out as soon as it is appended, so one styled cell per
+    # column serves every row: only its value changes (see _Cells.reused).
+    day, net, vat, claimable = (
+        cells.reused(s) for s in ("ft date", "ft money", "ft money", "ft money")
+    )
+    text = cells.text
     for line in lines:
+        day.value = date.fromisoformat(line["date"])
+        net.value = Decimal(line["net"])
+        vat.value = Decimal(line["vat"])
+        claimable.value = Decimal(line["claimable"])
         sheet.append(
             [
-                day(line["date"]),
+                day,
                 text(line["reference"]),
                 text(line["supplier"]),
                 text(line["description"]),
                 text(line["project"]),
-                money(line["net"]),
-                money(line["vat"]),
-                money(line["claimable"]),
+                net,
+                vat,
+                claimable,
                 line["status"],
                 line["quarter"],
                 line["id"],
