@@ -57,12 +57,12 @@ COLUMNS = (
     ("Project", "name", ""),
     ("Budget", "budget", ""),
     ("Spent to date", "spend_to_date", ""),
-    ("Forecast outturn", "forecast_outturn", ""),
+    ("Forecast", "forecast_outturn", ""),
     ("Variance", "variance", ""),
     ("RAG", "rag", "rag"),
     ("Outputs and outcomes", "outputs", "outputs"),
     ("Variance explanation", "variance_explanation", "variance_explanation"),
-    ("Forecast override", "forecast", "forecast"),
+    ("Override", "forecast", "forecast"),  # the officer's forecast, replacing the computed one
 )
 MONEY = {"budget", "spend_to_date", "forecast_outturn", "variance", "forecast"}
 
@@ -134,12 +134,12 @@ class NarrativesModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section][1] == "forecast":
+            return "Forecast outturn override: replaces the computed forecast for this period"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -186,7 +186,7 @@ class ReturnsPage(Page):
         self.periods.currentRowChanged.connect(lambda _row: self._show_period())
         splitter.addWidget(self.periods)
         splitter.addWidget(self._detail())
-        splitter.setSizes([190, 900])
+        splitter.setSizes([140, 950])
         layout.addWidget(splitter, 1)
 
     def _detail(self) -> QWidget:
@@ -243,7 +243,7 @@ class ReturnsPage(Page):
                 self.table,
             ),
         )
-        for column, width in enumerate((48, 150, 85, 95, 105, 85, 65, 170, 170)):
+        for column, width in enumerate((48, 125, 85, 90, 85, 80, 60, 140, 145)):
             self.table.setColumnWidth(column, width)
         layout.addWidget(QLabel("Narratives (double-click a cell in the last four columns)"))
         layout.addWidget(self.table, 1)

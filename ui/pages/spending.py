@@ -171,7 +171,7 @@ class SpendingPage(Page):
             "vat": "VAT",
             "status": "Status",
         }
-        stretch = {"supplier": 2, "description": 3}
+        stretch = {"allocation": 2, "supplier": 2, "description": 3}
         for column, field in enumerate(ENTRY_FIELDS):
             widget: QLineEdit | QComboBox
             if field in ("allocation", "status"):
