@@ -202,3 +202,19 @@ def test_filters_narrow_the_ledger_in_sql(qtbot: QtBot, window: Any) -> None:
     qtbot.waitUntil(lambda: page.model.summary.lines == 2)
     page.clear_filters()
     assert page.model.summary.lines == total
+
+
+def test_an_undo_the_lock_refuses_is_explained_and_dropped(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, tmp_path: Any
+) -> None:
+    from fundtracker.periods import Period
+    from fundtracker.returns.submission import export_return
+
+    page = window.show_page("spending")
+    _type_line(qtbot, page, date="10/05/2025", allocation="A01", reference="UI-LOCK", net="10")
+    assert _line(demo_ui_db, "UI-LOCK") is not None
+    export_return(demo_ui_db, GRANT, Period.parse("2025/26-Q1"), tmp_path / "q1.xlsx", submit=True)
+    window.undo_action.trigger()
+    assert _line(demo_ui_db, "UI-LOCK") is not None  # the submitted return keeps it
+    assert any("locked" in b.text() for b in message_boxes(window))
+    assert window.workspace.undo_stack.count() == 0
