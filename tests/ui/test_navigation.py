@@ -94,3 +94,45 @@ def test_open_another_database_in_its_place(
 
     assert recent_databases()[0] == str(other.resolve())
     session.close_current()
+
+
+def test_grant_and_plan_files_round_trip_through_the_pages(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, tmp_path: Path
+) -> None:
+    from fundtracker.services.plans import list_plans
+
+    plan = tmp_path / "svd.toml"
+    plan.write_text(
+        '[plan]\nkey = "svd-2025"\nname = "Serious Violence Duty strategy"\nkind = "statutory"\n'
+        'effective_from = 2025-04-01\n\n[[priorities]]\ncode = "S1"\ntitle = "Prevent"\n',
+        encoding="utf-8",
+    )
+    priorities = window.show_page("priorities")
+    assert priorities.import_path(plan)
+    assert len(list_plans(demo_ui_db)) == 3
+    qtbot.waitUntil(lambda: priorities.plans.rowCount() == 3)
+
+    grants = window.show_page("grants")
+    out = tmp_path / "grant.toml"
+    grants.export_path(out)
+    text = out.read_text(encoding="utf-8")
+    assert 'reference = "CRG-2025-26"' in text
+    edited = tmp_path / "edited.toml"
+    edited.write_text(text.replace("Crime Reduction Grant 2025/26", "CRG renamed"), "utf-8")
+    assert grants.import_path(edited)
+    qtbot.waitUntil(lambda: grants.fields["name"].text() == "CRG renamed")
+    assert "CRG renamed" in window.grant_box.currentText()
+
+
+def test_evidence_pack_is_written_off_the_gui_thread(
+    qtbot: QtBot, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    page = window.show_page("returns")
+    out = tmp_path / "pack.zip"
+    monkeypatch.setattr(page, "_ask_path", lambda *a: out)
+    page.evidence_pack()
+    qtbot.waitUntil(out.exists, timeout=15_000)
+    names = zipfile.ZipFile(out).namelist()
+    assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".csv") for n in names)
