@@ -8,6 +8,7 @@ fresh PostgreSQL database instead of a SQLite file.
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 
@@ -68,11 +69,50 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def demo_db(db: Database) -> Database:
+def _on_server(server: str, *statements: str) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_year_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo year loaded once per run (it takes seconds, more on PostgreSQL); demo_db
+    copies it, which gives the same data as loading it again."""
     from fundtracker.demo import load_demo
 
-    load_demo(db)
+    server = os.environ.get(POSTGRES_ENV)
+    name = f"ft_demo_{uuid.uuid4().hex[:12]}"
+    target = str(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
+    if server:
+        _on_server(server, f'CREATE DATABASE "{name}"')
+        target = make_url(server).set(database=name).render_as_string(hide_password=False)
+    database = open_database(target)
+    load_demo(database)
+    database.dispose()
+    yield target
+    if server:
+        _on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def demo_db(db: Database, database_url: str, demo_year_template: str) -> Database:
+    # The copy replaces the empty database under db's engine, which reconnects on next use.
+    db.dispose()
+    server = os.environ.get(POSTGRES_ENV)
+    if server:
+        name, template = make_url(database_url).database, make_url(demo_year_template).database
+        _on_server(
+            server,
+            f'DROP DATABASE "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+        )
+    else:
+        for suffix in ("-wal", "-shm"):
+            Path(database_url + suffix).unlink(missing_ok=True)
+        shutil.copyfile(demo_year_template, database_url)
     return db
 
 

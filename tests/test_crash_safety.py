@@ -199,10 +199,13 @@ for n in range(1000):
 
 
 def _checksum_in(workbook: Path) -> str:
-    sheet = load_workbook(workbook, read_only=True)["Summary"]
-    for row in sheet.iter_rows(values_only=True):
-        if row and row[0] == "Checksum":
-            return str(row[1])
+    book = load_workbook(workbook, read_only=True)
+    try:
+        for row in book["Summary"].iter_rows(values_only=True):
+            if row and row[0] == "Checksum":
+                return str(row[1])
+    finally:
+        book.close()
     raise AssertionError(f"no Checksum row in {workbook}")
 
 
