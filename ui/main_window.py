@@ -390,6 +390,9 @@ class MainWindow(QMainWindow):
             store.setValue(key, widget.saveState())  # type: ignore[attr-defined]
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from ui.operations import finish_all
+
+        finish_all()
         if self.remember_state:
             self.save_state()
         super().closeEvent(event)

@@ -124,3 +124,11 @@ def run_in_background(
     _running.add(operation)
     operation.finished.connect(lambda: _running.discard(operation))
     return operation
+
+
+def finish_all() -> None:
+    """Before the window closes: ask running work to stop, and wait for it (an import stops
+    with nothing written; an export finishes)."""
+    for operation in list(_running):
+        operation.worker.progress.cancel()
+        operation.worker.wait()

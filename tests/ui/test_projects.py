@@ -64,3 +64,23 @@ def qtbot_left() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_setting_one_quarter_of_an_even_profile_keeps_the_others(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("projects")
+    row = [a.code for a in page.model.allocations].index("A02")
+    q2 = 6 + 1  # the fixed columns, then Q1, Q2, ...
+    assert page.model.index(row, q2).data() == "even"
+    assert page.model.setData(page.model.index(row, q2), "1500")
+    allocation = next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A02")
+    assert [p.amount for p in allocation.profile] == [
+        Decimal("1125.00"),
+        Decimal("1500.00"),
+        Decimal("1125.00"),
+        Decimal("1125.00"),
+    ]
+    window.undo_action.trigger()
+    allocation = next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A02")
+    assert allocation.profile == []
