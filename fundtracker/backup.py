@@ -300,9 +300,11 @@ def daily_backup(database: Path) -> Path | None:
     try:
         taken = copy_database(database, _backup_path(database, "daily", now_utc()))
     except DatabaseError as exc:
-        if integrity_ok(database):
-            raise  # e.g. the disk is full: the database itself is fine
-        raise CorruptDatabaseError(database, latest_good_backup(database)) from exc
+        if not integrity_ok(database):
+            raise CorruptDatabaseError(database, latest_good_backup(database)) from exc
+        # A full disk or a folder this user may not write: the database itself is sound, so
+        # it opens; the missing backup shows in last_backup_time (the app's status bar).
+        return None
     prune_backups(database)
     return taken
 

@@ -205,7 +205,10 @@ def _create_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass  # a file this user may only read keeps its journal mode (read-only mode)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -248,7 +251,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    # As a reader: a database this user may only read still opens (read-only mode).
+    with engine.execution_options(fundtracker_reader=True).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

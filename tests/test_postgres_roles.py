@@ -1,11 +1,13 @@
-"""A shared PostgreSQL database set up exactly as the README says: an officer role that can
-write, a viewer role that can only read (and is told so), and the audit log recording the
-database user. Runs only when FUNDTRACKER_TEST_POSTGRES names a server."""
+"""Read-only mode and the shared database. PostgreSQL set up exactly as the README says: an
+officer role that can write, a viewer role that can only read (and is told so), and the audit
+log recording the database user (needs FUNDTRACKER_TEST_POSTGRES). And a SQLite file this user
+may not write, which opens read-only."""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,3 +161,39 @@ def test_a_viewer_can_read_but_every_write_is_refused_clearly(
         assert result.code == 1, args
         assert "read-only" in result.err and "Traceback" not in result.err
     assert _spend_count(team.owner) == 1
+
+
+# --- Read-only mode on SQLite: a file this user may not write --------------------------------
+
+
+@pytest.fixture
+def unwritable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
+    """A database file made immutable (chattr +i), which even root cannot write."""
+    path = tmp_path / "shared-drive.sqlite3"
+    _set_up_grant(capsys, str(path))
+    assert run_cli(capsys, str(path), *SPEND).code == 0
+    open_database(str(path)).dispose()  # the last close folds the -wal into the file
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_sqlite_file_that_cannot_be_written_opens_read_only(
+    unwritable_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = unwritable_file.read_bytes()
+    database = open_database(str(unwritable_file))
+    try:
+        assert database.read_only is True
+        with pytest.raises(ReadOnlyError, match="read-only for you: nothing was changed"):
+            add_spend(database, "CRG-2025-26", {"date": "2025-07-04", "net": "5.00"})
+    finally:
+        database.dispose()
+    listing = run_cli(capsys, str(unwritable_file), "spend", "list", "--grant", "CRG-2025-26")
+    assert listing.code == 0 and "10.00" in listing.out
+    refused = run_cli(capsys, str(unwritable_file), *SPEND)
+    assert refused.code == 1 and "read-only" in refused.err and "Traceback" not in refused.err
+    assert unwritable_file.read_bytes() == before
