@@ -15,7 +15,7 @@ from PySide6.QtCore import QLockFile, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fundtracker.errors import FundtrackerError
-from fundtracker.storage import Database, data_dir, open_database
+from fundtracker.storage import Database, data_dir, open_database, resolve_url
 from ui import errors, resources
 from ui.access import lock_database
 from ui.main_window import PAGES, MainWindow
@@ -82,6 +82,8 @@ class Session:
         return window
 
     def open_path(self, target: str) -> None:
+        if self.window is not None and resolve_url(target) == self.window.workspace.db.url:
+            self.close_current()  # reopening the same file (after a restore): let go of it first
         try:
             db = open_database(target)
         except FundtrackerError as error:

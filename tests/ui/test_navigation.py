@@ -136,3 +136,33 @@ def test_evidence_pack_is_written_off_the_gui_thread(
     qtbot.waitUntil(out.exists, timeout=15_000)
     names = zipfile.ZipFile(out).namelist()
     assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".csv") for n in names)
+
+
+def test_restore_from_a_backup_reopens_the_database(
+    qtbot: QtBot, demo_ui_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fundtracker import backup
+    from fundtracker.services.spend import add_spend
+    from ui import app, dialogs
+
+    assert demo_ui_db.sqlite_path is not None
+    path = demo_ui_db.sqlite_path
+    session = app.Session()
+    window = session.open(demo_ui_db)
+    assert window is not None
+    qtbot.addWidget(window)
+    window.backup_now()
+    qtbot.waitUntil(lambda: bool(backup.list_backups(path)), timeout=10_000)
+    assert "Last backup" in window.backup_label.text()
+    add_spend(demo_ui_db, "CRG-2025-26", {"date": "2025-05-01", "net": "1", "reference": "GONE"})
+    monkeypatch.setattr(dialogs, "ask_choice", lambda _p, _t, _l, items: items[0])
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
+    manual = [b for b in backup.list_backups(path) if b.kind == "manual"]
+    monkeypatch.setattr(backup, "list_backups", lambda _path: manual)
+    window.restore_backup()
+    assert session.window is not None and session.window is not window
+    qtbot.addWidget(session.window)
+    from fundtracker.services.spend import list_spend
+
+    assert "GONE" not in {line.reference for line in list_spend(session.window.db, "CRG-2025-26")}
+    session.close_current()
