@@ -185,7 +185,10 @@ def test_assign_split_and_delete_selected_lines(
     before = _count(demo_ui_db)
     assert page.select_line(line_id)
     monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
-    page.delete_selected()
+    window.activateWindow()
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus)
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
     assert _count(demo_ui_db) == before - 1
     window.undo_action.trigger()
     assert _count(demo_ui_db) == before

@@ -130,7 +130,8 @@ class SpendingPage(Page):
             status_column,
             ChoiceDelegate(lambda: [(s, s) for s in SPEND_STATUSES], self.table),
         )
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
+        delete = QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
+        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only in the table
         return self.table
 
     def _actions(self) -> QHBoxLayout:
