@@ -221,3 +221,27 @@ def test_an_undo_the_lock_refuses_is_explained_and_dropped(
     assert _line(demo_ui_db, "UI-LOCK") is not None  # the submitted return keeps it
     assert any("locked" in b.text() for b in message_boxes(window))
     assert window.workspace.undo_stack.count() == 0
+
+
+def test_fast_entry_by_keyboard_alone(qtbot: QtBot, window: Any, demo_ui_db: Database) -> None:
+    page = window.show_page("spending")
+    window.activateWindow()
+    page.entry["date"].setFocus()
+    qtbot.waitUntil(page.entry["date"].hasFocus)
+    for text in ["01/08/2025", "A03", "West Kent DA Forum", "Session", "KEY-1", "250", "50"]:
+        qtbot.keyClicks(window.focusWidget(), text)
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+    assert window.focusWidget() is page.entry["status"]
+    qtbot.keyClick(page.entry["vat"], Qt.Key.Key_Return)
+    from fundtracker.services.spend import get_spend
+
+    found = _line(demo_ui_db, "KEY-1")
+    assert found is not None
+    line = get_spend(demo_ui_db, found.id)
+    assert line.allocation is not None
+    assert (line.allocation.code, line.supplier, line.net, line.vat) == (
+        "A03",
+        "West Kent DA Forum",
+        Decimal("250.00"),
+        Decimal("50.00"),
+    )
