@@ -17,8 +17,10 @@ from fundtracker.storage import Database, open_database
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The offscreen platform says it cannot propagate size hints; that is not our warning.
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
 
 
 @pytest.fixture(autouse=True)
