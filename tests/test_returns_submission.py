@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from fundtracker.checks import run_checks
 from fundtracker.errors import LockedError
@@ -400,3 +400,17 @@ def test_computed_rag_thresholds() -> None:
     assert computed_rag(budget, Decimal("150.00")) == "A"
     assert computed_rag(budget, Decimal("-150.01")) == "R"
     assert computed_rag(Decimal("0.00"), Decimal("0.00")) == "G"
+
+
+def test_submitted_changed_when_the_period_is_no_longer_in_the_grant(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    submission.export_return(demo_db, GRANT, Q2, tmp_path / "q2.xlsx", submit=True)
+    with demo_db.engine.begin() as connection:  # as a later edit of the grant's dates would
+        connection.execute(text("UPDATE grants SET start_date = '2025-10-01'"))
+    found = [
+        f
+        for f in run_checks(demo_db, GRANT, Period.parse("2025/26-Q3"))
+        if f.code == "SUBMITTED_CHANGED"
+    ]
+    assert len(found) == 1 and "outside grant" in found[0].message

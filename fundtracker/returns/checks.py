@@ -27,6 +27,7 @@ from fundtracker.checks import (
     _line_columns,
     _line_summary,
 )
+from fundtracker.errors import FundtrackerError
 from fundtracker.figures import claimable_pence, report_for
 from fundtracker.models import ACTUAL_STATUSES, Attachment, SpendLine, Submission
 from fundtracker.money import format_money, to_pence
@@ -85,7 +86,13 @@ def check_submitted_changed(ctx: CheckContext) -> Iterator[Finding]:
         )
     for submission in standing:
         period = Period.parse(submission.period)
-        report = ctx.report if period == ctx.period else report_for(ctx.db, ctx.grant, period)
+        try:
+            report = ctx.report if period == ctx.period else report_for(ctx.db, ctx.grant, period)
+        except FundtrackerError as exc:  # e.g. the grant's dates no longer cover the period
+            yield ctx.grant_finding(
+                "SUBMITTED_CHANGED", ERROR, _changed_message(submission, [str(exc)])
+            )
+            continue
         submitted = json.loads(submission.snapshot)["report"]
         changed = differences(figures_of(submitted), figures_of(report.to_json()))
         if changed:
