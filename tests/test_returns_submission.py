@@ -24,7 +24,7 @@ from fundtracker.returns.snapshot import canonical_json
 from fundtracker.services import spend
 from fundtracker.storage import Database
 from tests.helpers import CliResult, run_cli
-from tests.ledger_support import ledger
+from tests.ledger_support import import_json, ledger
 from tests.returns_support import GRANT, Q2, add_hostile_lines
 
 Capsys = pytest.CaptureFixture[str]
@@ -233,20 +233,23 @@ def test_the_lock_holds_for_grant_imports(
     assert build_report(demo_db, GRANT, Q2).allocation("A01").budget == Decimal("8000.00")
 
 
-def test_the_lock_holds_for_the_ledger_importer(
+def test_the_lock_holds_for_the_ledger_importer_and_its_undo(
     demo_db: Database, url: str, tmp_path: Path, capsys: Capsys
 ) -> None:
-    file = ledger(
-        tmp_path / "ledger.csv", ["15/09/2025", "Late Ltd", "Invoice", "LATE1", "75.00", "0"]
-    )
+    early = ledger(tmp_path / "early.csv", ["14/09/2025", "Early Ltd", "Invoice", "E1", "20", "0"])
+    late = ledger(tmp_path / "late.csv", ["15/09/2025", "Late Ltd", "Invoice", "LATE1", "75", "0"])
+    batch = import_json(capsys, url, early)[1]["batch"]
     _submit(capsys, url, tmp_path / "q2.xlsx")
     before = _line_count(demo_db)
-    result = run_cli(capsys, url, "import-ledger", str(file), "--grant", GRANT)
+    result = run_cli(capsys, url, "import-ledger", str(late), "--grant", GRANT)
     assert result.code == 1 and "locked" in (result.out + result.err)
+    undo = run_cli(capsys, url, "import", "undo", str(batch))
+    assert undo.code == 1 and "2025/26-Q2" in undo.err
     assert _line_count(demo_db) == before
     run_cli(capsys, url, "return", "reopen", *PERIOD, "--reason", "late invoice")
-    assert run_cli(capsys, url, "import-ledger", str(file), "--grant", GRANT).code == 0
-    assert _line_count(demo_db) == before + 1
+    assert run_cli(capsys, url, "import-ledger", str(late), "--grant", GRANT).code == 0
+    assert run_cli(capsys, url, "import", "undo", str(batch)).code == 0
+    assert _line_count(demo_db) == before  # one line in, one out
 
 
 def test_reopen_lifts_the_lock_and_resubmitting_makes_version_2(
