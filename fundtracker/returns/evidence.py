@@ -178,21 +178,20 @@ def list_attachments(db: Database, spend_line_ids: list[int] | None = None) -> l
         return [_info(row) for row in session.scalars(query)]
 
 
-def read_evidence(db: Database, attachment: AttachmentInfo) -> bytes:
-    """The stored file, verified against its SHA-256."""
+def verified_path(db: Database, attachment: AttachmentInfo) -> Path:
+    """The stored file, checked against its SHA-256 (read in chunks: photos can be large)."""
     path = stored_path(db, attachment.sha256)
     if not path.is_file():
         raise EvidenceError(
             f"the evidence file '{attachment.original_name}' of spend line "
             f"{attachment.spend_line_id} is missing from {evidence_folder(db)}"
         )
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+    if _sha256_of(path)[0] != attachment.sha256:
         raise EvidenceError(
             f"the evidence file '{attachment.original_name}' of spend line "
             f"{attachment.spend_line_id} has changed since it was attached ({path})"
         )
-    return data
+    return path
 
 
 # --- The evidence pack -----------------------------------------------------------------------
@@ -209,7 +208,7 @@ def write_evidence_pack(
         result = export_return(db, grant_reference, period, workbook_path, prepared_by=prepared_by)
         lines = result.document["transactions"]
         attachments = list_attachments(db, [line["id"] for line in lines])
-        files = {a.id: read_evidence(db, a) for a in attachments}
+        files = {a.id: verified_path(db, a) for a in attachments}
         snapshot = (
             snapshot_text(db, grant_reference, period, result.version)
             if result.version is not None
@@ -243,7 +242,7 @@ def _write_zip(
     workbook_path: Path,
     lines: list[dict[str, Any]],
     attachments: list[AttachmentInfo],
-    files: dict[int, bytes],
+    files: dict[int, Path],
     snapshot: str | None,
 ) -> None:
     by_id = {line["id"]: line for line in lines}
@@ -253,7 +252,7 @@ def _write_zip(
         index = []
         for attachment in attachments:
             name = _pack_name(attachment)
-            pack.writestr(name, files[attachment.id])
+            pack.write(files[attachment.id], name)
             line = by_id[attachment.spend_line_id]
             index.append(
                 {
