@@ -110,6 +110,7 @@ def test_submitting_again_without_reopening_is_refused(
         capsys, url, "export-return", *PERIOD, "--out", str(tmp_path / "again.xlsx"), "--submit"
     )
     assert again.code == 1 and "already submitted" in again.err
+    assert "submitting anyway" not in again.out
     assert len(_submissions(demo_db)) == 1 and not (tmp_path / "again.xlsx").exists()
 
 

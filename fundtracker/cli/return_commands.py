@@ -99,7 +99,7 @@ def _writing(out: Path, action: Callable[[], T]) -> T:
 def run_export(ctx: Context) -> int:
     args = ctx.args
     period = Period.parse(args.period)
-    if args.submit:
+    if args.submit and not _already_submitted(ctx, args.grant, period):
         errors = [f for f in run_checks(ctx.db, args.grant, period) if f.severity == ERROR]
         if errors:
             ctx.print(f"{len(errors)} check errors (submitting anyway):")
@@ -122,6 +122,15 @@ def run_export(ctx: Context) -> int:
         ctx.print(f"checksum (SHA-256) {result.checksum}")
     ctx.print(f"wrote {args.out} ({result.status})")
     return 0
+
+
+def _already_submitted(ctx: Context, grant: str, period: Period) -> bool:
+    """True when the period's return stands submitted (the core then refuses to submit it
+    again, so there is no point listing check errors first)."""
+    return any(
+        r.period == str(period) and r.status == "submitted"
+        for r in submission.list_returns(ctx.db, grant)
+    )
 
 
 def run_list(ctx: Context) -> int:
