@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -205,10 +205,9 @@ def _create_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        try:
+        # A file this user may only read keeps its journal mode (read-only mode).
+        with suppress(sqlite3.OperationalError):
             cursor.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError:
-            pass  # a file this user may only read keeps its journal mode (read-only mode)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
