@@ -94,7 +94,7 @@ def _alloc(code: str, severity: str, figures: AllocationFigures, message: str) -
     )
 
 
-def _line(code: str, severity: str, line_id: int, message: str) -> Finding:
+def line_finding(code: str, severity: str, line_id: int, message: str) -> Finding:
     return Finding(code, severity, message, str(line_id), "spend_line")
 
 
@@ -231,14 +231,14 @@ def _percent_of(part: Decimal, whole: Decimal) -> str:
 # --- Spend lines ----------------------------------------------------------------------------
 
 
-def _line_summary(line: Any) -> str:
+def line_summary(line: Any) -> str:
     amount = from_pence(int(line.claimable))
     supplier = f", {line.supplier}" if line.supplier else ""
     reference = f", ref {line.reference}" if line.reference else ""
     return f"Line {line.id} ({line.date:%d/%m/%Y}{supplier}{reference}, {format_money(amount)})"
 
 
-def _line_columns() -> list[Any]:
+def line_columns() -> list[Any]:
     return [
         _LINES.id,
         _LINES.date,
@@ -248,7 +248,7 @@ def _line_columns() -> list[Any]:
     ]
 
 
-def _capped(
+def capped_findings(
     ctx: CheckContext, code: str, severity: str, found: Sequence[Finding], total: int, what: str
 ) -> Iterator[Finding]:
     yield from found
@@ -269,7 +269,7 @@ def check_spend_unassigned(ctx: CheckContext) -> Iterator[Finding]:
         return
     with ctx.read() as session:
         rows = session.execute(
-            select(*_line_columns())
+            select(*line_columns())
             .where(
                 _LINES.grant_id == ctx.grant.id,
                 _LINES.allocation_id.is_(None),
@@ -281,16 +281,16 @@ def check_spend_unassigned(ctx: CheckContext) -> Iterator[Finding]:
             .limit(MAX_LINE_FINDINGS)
         ).all()
     found = [
-        _line(
+        line_finding(
             "SPEND_UNASSIGNED",
             ERROR,
             row.id,
-            f"{_line_summary(row)} has no project; it counts as Unaligned. "
+            f"{line_summary(row)} has no project; it counts as Unaligned. "
             f"Assign it: fundtracker-cli spend update {row.id} --allocation CODE.",
         )
         for row in sorted(rows, key=lambda r: (r.date, r.id))
     ]
-    yield from _capped(ctx, "SPEND_UNASSIGNED", ERROR, found, total, "unassigned lines")
+    yield from capped_findings(ctx, "SPEND_UNASSIGNED", ERROR, found, total, "unassigned lines")
 
 
 def check_spend_outside_grant(ctx: CheckContext) -> Iterator[Finding]:
@@ -304,23 +304,25 @@ def check_spend_outside_grant(ctx: CheckContext) -> Iterator[Finding]:
         with ctx.read() as session:
             total += session.scalar(select(func.count()).where(*where)) or 0
             rows = session.execute(
-                select(*_line_columns())
+                select(*line_columns())
                 .where(*where)
                 .order_by(_LINES.date, _LINES.id)
                 .limit(MAX_LINE_FINDINGS - len(found))
             ).all()
         found += [
-            _line(
+            line_finding(
                 "SPEND_OUTSIDE_GRANT",
                 ERROR,
                 row.id,
-                f"{_line_summary(row)} is dated outside the grant "
+                f"{line_summary(row)} is dated outside the grant "
                 f"({grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}) and is left out "
                 "of every figure; correct its date or move it to the right grant.",
             )
             for row in rows
         ]
-    yield from _capped(ctx, "SPEND_OUTSIDE_GRANT", ERROR, found, total, "lines outside the grant")
+    yield from capped_findings(
+        ctx, "SPEND_OUTSIDE_GRANT", ERROR, found, total, "lines outside the grant"
+    )
 
 
 def check_duplicate_suspect(ctx: CheckContext) -> Iterator[Finding]:
@@ -358,7 +360,7 @@ def check_duplicate_suspect(ctx: CheckContext) -> Iterator[Finding]:
         if ctx.grant.start_date <= row.date <= ctx.as_at:
             ids.setdefault(tuple(row[2:]), []).append(row.id)
     found = [_duplicate(group, ids[group]) for group in named]
-    yield from _capped(
+    yield from capped_findings(
         ctx, "DUPLICATE_SUSPECT", WARNING, found, len(groups), "groups of duplicates"
     )
 
@@ -366,7 +368,7 @@ def check_duplicate_suspect(ctx: CheckContext) -> Iterator[Finding]:
 def _duplicate(group: tuple[Any, ...], line_ids: list[int]) -> Finding:
     reference, supplier, net, vat = group
     listed = ", ".join(str(i) for i in line_ids[:-1]) + f" and {line_ids[-1]}"
-    return _line(
+    return line_finding(
         "DUPLICATE_SUSPECT",
         WARNING,
         line_ids[-1],
