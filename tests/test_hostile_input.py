@@ -304,6 +304,39 @@ def test_broken_ledger_files_are_refused_clearly_and_write_nothing(
     assert _state(db) == before
 
 
+def _return_with_a_formula_and_a_bomb_of_text() -> tuple[str, bytes]:
+    """A workbook shaped like a return whose cells hold formulas and a huge text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Summary"
+    book.active.append(["Award", "=1/0"])
+    book.active.append(["Grant reference", "x" * 40_000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return "xlsx", buffer.getvalue()
+
+
+RETURN_CORPUS = {
+    **{name: LEDGER_CORPUS[name] for name in ("empty", "random-bytes-xlsx", "truncated-xlsx")},
+    "zip-bomb": LEDGER_CORPUS["zip-bomb"],
+    "entity-expansion": LEDGER_CORPUS["entity-expansion"],
+    "a-ledger-not-a-return": lambda: ("xlsx", _xlsx_bytes([["01/07/2025", "R", "S", "D", 1, 0]])),
+    "formulas-and-huge-text": _return_with_a_formula_and_a_bomb_of_text,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RETURN_CORPUS))
+def test_broken_return_workbooks_are_refused_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    suffix, content = RETURN_CORPUS[name]()
+    path = tmp_path / f"{name}.{suffix}"
+    path.write_bytes(content)
+    result = run_cli(capsys, str(tmp_path / "unused.sqlite3"), "read-return", str(path))
+    _refused_cleanly(result)
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
 def test_ledgers_in_windows_encodings_import_exactly(
     grant_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
