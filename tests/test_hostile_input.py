@@ -420,6 +420,49 @@ def test_csv_output_never_holds_a_formula(
     assert [r["net"] for r in rows] == [f"{n + 1}.00" for n in range(len(FORMULAS))]
 
 
+def _formula_cells(text: str) -> list[str]:
+    """Cells a spreadsheet would run: starting with = + - @ tab or CR, and not a number."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not PLAIN_NUMBER.fullmatch(cell)
+    ]
+
+
+def test_evidence_pack_and_error_report_csvs_never_hold_a_formula(
+    formula_lines: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evidence = tmp_path / "invoice.pdf"
+    evidence.write_bytes(b"%PDF-1.4 invoice")
+    assert run_cli(capsys, formula_lines, "attach", "1", str(evidence)).code == 0
+    pack = tmp_path / "pack.zip"
+    result = run_cli(
+        capsys, formula_lines, "evidence-pack", "--grant", GRANT, "--period", "2025/26-Q1",
+        "--out", str(pack),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(pack) as archive:
+        transactions = archive.read("transactions.csv").decode("utf-8")
+        index = archive.read("index.csv").decode("utf-8")
+    assert _formula_cells(transactions) == _formula_cells(index) == []
+    assert "'=1+2" in transactions  # the user's text is there, made inert
+
+    ledger = tmp_path / "bad-rows.csv"
+    ledger.write_bytes(
+        _csv_bytes('31/02/2025,=HYPERLINK("http://x"),@evil,+cmd,-2+3,0', "01/07/2025,R,S,D,1,0")
+    )
+    report = tmp_path / "errors.csv"
+    result = run_cli(
+        capsys, formula_lines, "import-ledger", str(ledger), "--grant", GRANT,
+        "--skip-errors", "--errors-out", str(report),
+    )  # fmt: skip
+    assert result.code == 1 and "Traceback" not in result.err
+    written = report.read_text(encoding="utf-8-sig")
+    assert "@evil" in written and _formula_cells(written) == []
+
+
 @fuzz
 @given(supplier=st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=15))
 def test_generated_supplier_names_never_start_a_csv_cell_with_a_formula_sign(
