@@ -31,12 +31,16 @@ class ServiceCommand(QUndoCommand):
         parent_widget: QWidget | None = None,
     ) -> None:
         super().__init__(text)
-        self._workspace = workspace
+        self.workspace = workspace
+        self.kinds = tuple(kinds)
+        self.parent_widget = parent_widget
         self._do = do
         self._undo = undo
-        self._kinds = tuple(kinds)
-        self._parent = parent_widget
         self._first = True
+
+    def do_first(self) -> None:
+        """The change itself, before the command is pushed (a refusal raises here)."""
+        self._do()
 
     def redo(self) -> None:
         if self._first:  # already done by run(); pushing calls redo once more
@@ -53,8 +57,8 @@ class ServiceCommand(QUndoCommand):
         except FundtrackerError as error:
             # The data moved on (a lock, a conflict): drop this step rather than pretend.
             self.setObsolete(True)
-            show_error(self._parent, error)
-        self._workspace.notify(*self._kinds)
+            show_error(self.parent_widget, error)
+        self.workspace.notify(*self.kinds)
 
 
 def run(
@@ -62,17 +66,17 @@ def run(
 ) -> bool:
     """Do the command now; push it when it worked. A refusal goes to ``on_error`` (to show it
     beside the field) or, by default, to a message."""
-    workspace = command._workspace
+    workspace = command.workspace
     try:
-        command._do()
+        command.do_first()
     except FundtrackerError as error:
         if isinstance(error, ConflictError):  # show the current values before explaining
-            workspace.notify(*command._kinds)
+            workspace.notify(*command.kinds)
         if on_error is not None:
             on_error(error)
         else:
-            show_error(command._parent, error)
+            show_error(command.parent_widget, error)
         return False
     workspace.undo_stack.push(command)
-    workspace.notify(*command._kinds)
+    workspace.notify(*command.kinds)
     return True

@@ -4,6 +4,7 @@ variance explanation, forecast override), a preview of the figures, and Export, 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from fundtracker.checks import run_checks
 from fundtracker.errors import FundtrackerError
 from fundtracker.figures import AllocationFigures, Report, build_report, default_period
 from fundtracker.models import Narrative
-from fundtracker.money import format_money, money_str
+from fundtracker.money import format_money, money_str, parse_money
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.returns.evidence import write_evidence_pack
 from fundtracker.returns.narratives import computed_rag, get_narratives, set_narrative
@@ -107,7 +108,9 @@ class NarrativesModel(QAbstractTableModel):
             return set_rag or computed_rag(figures.budget, figures.variance), not set_rag
         if key in narrative:
             value = narrative[key]
-            return (format_money(_money(value)) if key == "forecast" and value else value), False
+            return (
+                format_money(parse_money(value)) if key == "forecast" and value else value
+            ), False
         value = getattr(figures, key)
         return (format_money(value) if key in MONEY else str(value)), False
 
@@ -158,12 +161,6 @@ class NarrativesModel(QAbstractTableModel):
         if not field or new == old:
             return False
         return bool(self.editor(code, field, old, new))
-
-
-def _money(text: str) -> Any:
-    from fundtracker.money import parse_money
-
-    return parse_money(text)
 
 
 class ReturnsPage(Page):
@@ -262,7 +259,7 @@ class ReturnsPage(Page):
         grant = load_grant(self.db, reference)
         self.submissions = list_returns(self.db, reference)
         chosen = self.current_period_text() or str(
-            _containing(grant, default_period(grant, _today()))
+            _containing(grant, default_period(grant, date.today()))
         )
         self.periods.blockSignals(True)
         self.periods.clear()
@@ -425,12 +422,6 @@ class ReturnsPage(Page):
             )
 
         run_in_background(self, "Writing the evidence pack…", work, done, cancellable=False)
-
-
-def _today() -> Any:
-    from datetime import date
-
-    return date.today()
 
 
 def _containing(grant: Any, quarter: Period) -> Period:
