@@ -10,6 +10,7 @@ from types import TracebackType
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
+from shiboken6 import isValid
 
 from fundtracker.errors import ConflictError, FundtrackerError, LockedError, ValidationError
 
@@ -40,7 +41,7 @@ def error_text(error: FundtrackerError) -> str:
 def show_error(parent: QWidget | None, error: FundtrackerError) -> QMessageBox:
     """A window-modal message that does not block the caller (tests read it, then close it)."""
     box = QMessageBox(QMessageBox.Icon.Warning, error_title(error), error_text(error))
-    if parent is not None:
+    if parent is not None and isValid(parent):  # a dialog may be gone by the time of an undo
         box.setParent(parent.window(), box.windowFlags())
     box.setObjectName("errorBox")
     _keep_open(box)
