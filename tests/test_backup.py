@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Date, DateTime, MetaData, create_engine, insert, inspect, select
 
@@ -434,3 +435,61 @@ def test_the_generic_filler_really_fills_every_table(tmp_path: Path) -> None:
     rows = _rows(path)
     assert len(names) > 10
     assert all(len(rows[name]) == 1 for name in names)
+
+
+NEXT_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "HEAD"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("spend_lines") as batch:  # SQLite copies the whole table
+        batch.add_column(sa.Column("upgrade_test", sa.Integer(), nullable=True))
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_real_upgrade_backs_up_first_and_keeps_every_row(
+    demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration after today's head (written here) run on the demo year: the path every
+    future migration takes."""
+    import fundtracker.migrations
+    from fundtracker import storage
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(
+        Path(fundtracker.migrations.__file__).parent,
+        scripts,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    head = head_revision()
+    (scripts / "versions" / "9001_test.py").write_text(NEXT_REVISION.replace("HEAD", head))
+
+    def config() -> Config:
+        result = Config()
+        result.set_main_option("script_location", str(scripts))
+        return result
+
+    monkeypatch.setattr(storage, "alembic_config", config)
+    before = _rows(demo_file)
+    open_database(str(demo_file)).dispose()
+
+    after = _rows(demo_file)
+    assert after["alembic_version"] == [("9001",)]
+    assert [row[:-1] for row in after["spend_lines"]] == before["spend_lines"]
+    assert all(row[-1] is None for row in after["spend_lines"])
+    for table in set(before) - {"alembic_version", "spend_lines"}:
+        assert after[table] == before[table], table
+    [kept] = [b for b in backup.list_backups(demo_file) if b.kind.startswith("before-upgrade")]
+    assert kept.kind == f"before-upgrade-{head}"
+    assert backup.integrity_ok(kept.path)
+    assert _rows(kept.path) == before
