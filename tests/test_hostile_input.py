@@ -549,3 +549,20 @@ def test_attachments_with_hostile_names_stay_inside_the_evidence_folder_and_the_
         parts = name.split("/")
         assert not name.startswith(("/", "\\")) and ":" not in parts[0]
         assert ".." not in parts and "\\" not in name, name
+
+
+def test_a_value_too_long_for_its_column_is_a_clear_error_on_postgresql(
+    db: Database, url: str
+) -> None:
+    """The safety net under every service: PostgreSQL's own length check (SQLite has none)
+    comes back as a clear error, and nothing is changed."""
+    if db.sqlite_path is not None:
+        pytest.skip("SQLite does not enforce column lengths")
+    from fundtracker.errors import ValidationError
+    from fundtracker.models import Plan
+
+    before = _state(db)
+    too_long = pytest.raises(ValidationError, match="does not fit the database")
+    with too_long, db.unit_of_work() as session:
+        session.scalars(select(Plan)).one().name = "n" * 400
+    assert _state(db) == before
