@@ -73,7 +73,8 @@ def now_utc() -> datetime:
 
 def _read_only(path: Path) -> sqlite3.Connection:
     # Read-only: a check must never write, not even the checkpoint a closing writer does.
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # as_uri() percent-encodes the path: a folder named "Grants #2" or "50%" stays a path.
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def _check(path: Path, pragma: str) -> bool:
@@ -140,7 +141,7 @@ def copy_database(source: Path, destination: Path) -> Path:
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = _read_only(source)
         try:
             dst = sqlite3.connect(partial)
             try:

@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,7 +48,9 @@ def resolve_url(target: str | None) -> str:
     target = target or os.environ.get(DATABASE_ENV) or str(data_dir() / "fundtracker.sqlite3")
     if "://" in target:
         return target
-    return f"sqlite:///{Path(target).expanduser().resolve()}"
+    # Built, not pasted: a folder named "Grants #2" or "50%" must not read as URL syntax.
+    path = Path(target).expanduser().resolve()
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 @dataclass
