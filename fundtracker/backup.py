@@ -286,16 +286,18 @@ def daily_backup_due(database: Path) -> bool:
     """Cheap: one look at the backups folder for today's daily backup."""
     folder = backups_folder(database)
     today = now_utc().strftime("%Y%m%d")
-    return not any(folder.glob(f"{glob_escape(database.stem)}-daily-{today}T*.sqlite3"))
+    return not any(folder.glob(f"{_glob_escape(database.stem)}-daily-{today}T*.sqlite3"))
 
 
-def glob_escape(text: str) -> str:
+def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def daily_backup(database: Path) -> Path | None:
     """Take today's automatic backup if it is due and the database holds data; then apply the
     retention rule. A copy that fails the full integrity check means the database is damaged."""
+    if not os.access(database.parent, os.W_OK):
+        return None  # a read-only folder (read-only mode): nowhere to keep a backup
     if not daily_backup_due(database) or not _has_data(database):
         return None
     try:
@@ -336,7 +338,7 @@ def restore(database: Path, source: Path) -> Path | None:
         raise DatabaseError("that file is the database itself; nothing to restore")
     staged = copy_database(source, database.with_name(database.name + ".restoring"))
     try:
-        with _exclusive(database) as lock:
+        with _ExclusiveAccess(database) as lock:
             kept = _keep_current(database, lock)
             for suffix in ("-wal", "-shm"):
                 Path(str(database) + suffix).unlink(missing_ok=True)
@@ -346,7 +348,7 @@ def restore(database: Path, source: Path) -> Path | None:
     return kept
 
 
-class _exclusive:
+class _ExclusiveAccess:
     """Exclusive access to a SQLite file: leaves WAL mode (which needs every other connection
     closed and folds the -wal file into the database), then holds an exclusive lock."""
 
@@ -355,7 +357,7 @@ class _exclusive:
         self.connection: sqlite3.Connection | None = None
         self.damaged = False
 
-    def __enter__(self) -> _exclusive:
+    def __enter__(self) -> _ExclusiveAccess:
         if not self.database.exists():
             return self
         connection = sqlite3.connect(self.database, timeout=0, isolation_level=None)
@@ -389,7 +391,7 @@ def _in_use(database: Path) -> DatabaseError:
     )
 
 
-def _keep_current(database: Path, lock: _exclusive) -> Path | None:
+def _keep_current(database: Path, lock: _ExclusiveAccess) -> Path | None:
     if not database.exists():
         return None
     kept = _backup_path(database, "before-restore", now_utc())
