@@ -275,8 +275,9 @@ def _garbage(tmp_path: Path, _demo: Path) -> Path:
 
 def _someone_elses(tmp_path: Path, _demo: Path) -> Path:
     path = tmp_path / "contacts.sqlite3"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE contacts (name TEXT)")
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE contacts (name TEXT)")
+    connection.close()
     return path
 
 

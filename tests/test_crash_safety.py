@@ -294,3 +294,58 @@ def test_killing_a_large_import_leaves_each_batch_whole_or_absent(
         assert finished <= prefixes  # every import reported done is there
         assert len(batches) == len(prefixes)
         _assert_sound(grant_db)
+
+
+# --- A restore -----------------------------------------------------------------------------
+
+RESTORE_AGAIN_AND_AGAIN = """
+import sys
+from pathlib import Path
+from fundtracker.backup import restore
+
+database, first, second = (Path(a) for a in sys.argv[1:4])
+print("ready", flush=True)
+for n in range(10_000):
+    restore(database, first if n % 2 == 0 else second)
+    print(n, flush=True)
+"""
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(
+            "SELECT id, supplier, net FROM spend_lines ORDER BY id"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_killing_a_restore_leaves_the_old_database_or_the_backup(
+    grant_db: Database, database_url: str, tmp_path: Path, rng: random.Random
+) -> None:
+    if grant_db.sqlite_path is None:
+        pytest.skip("restore replaces a SQLite file; PostgreSQL uses pg_restore")
+    from fundtracker import backup
+
+    for n in range(300):
+        add_spend(grant_db, GRANT, {"date": "2025-07-01", "net": f"{n}.00", "supplier": "x" * 200})
+    grant_db.dispose()
+    database = grant_db.sqlite_path
+    first = backup.backup_now(database, tmp_path / "first.sqlite3")
+    connection = sqlite3.connect(first)  # a second, different sound database
+    with connection:
+        connection.execute("DELETE FROM spend_lines WHERE id % 2 = 0")
+    connection.close()
+    second = backup.backup_now(first, tmp_path / "second.sqlite3")
+    first = backup.backup_now(database, tmp_path / "first.sqlite3")
+    allowed = [_rows(database), _rows(first), _rows(second)]
+    assert allowed[1] != allowed[2]
+    restored = 0
+    for _ in range(KILLS):
+        worker = Worker(RESTORE_AGAIN_AND_AGAIN, str(database), str(first), str(second))
+        restored += len(worker.kill_after(rng.uniform(0.05, 0.5)))
+        assert backup.integrity_ok(database)
+        assert _rows(database) in allowed
+        grant_db.dispose()
+    assert restored > KILLS  # the kills landed among restores, not before the first
