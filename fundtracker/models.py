@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Dialect,
@@ -268,12 +269,20 @@ class Weight(Base):
         return str(self.id)
 
 
+SEARCH_TEXT = (
+    "lower(supplier || ' ' || description || ' ' || reference || ' ' || cost_centre"
+    " || ' ' || account_code || ' ' || notes)"
+)
+
+
 class SpendLine(Versioned, Base):
     __tablename__ = "spend_lines"
     __table_args__ = (
-        # Covering indexes: figures group by allocation and status within a date range;
-        # the ledger table pages by date; duplicate detection looks up the natural key.
-        Index("ix_spend_grant_date", "grant_id", "date", "id"),
+        # Covering indexes: figures group by allocation and status within a date range; the
+        # ledger table pages by date (or net) and filters on the search text without reading
+        # the table; the importer and DUPLICATE_SUSPECT read the natural key.
+        Index("ix_spend_grant_date", "grant_id", "date", "id", "search_text", "net", "vat"),
+        Index("ix_spend_grant_net", "grant_id", "net", "id"),
         Index(
             "ix_spend_figures",
             "grant_id",
@@ -284,7 +293,6 @@ class SpendLine(Versioned, Base):
             "vat",
             "vat_recoverable",
         ),
-        Index("ix_spend_natural_key", "grant_id", "date", "reference", "net"),
         # The DUPLICATE_SUSPECT check groups by reference, supplier, net and VAT: covering,
         # in that order, it streams the index instead of sorting every line.
         Index("ix_spend_duplicates", "grant_id", "reference", "supplier", "net", "vat", "date"),
@@ -306,6 +314,11 @@ class SpendLine(Versioned, Base):
     vat_recoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default="paid")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Every text field, lower-cased, kept by the database itself: the ledger's find box
+    # searches this one column, and an index holds it beside the date.
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
+
+    audit_ignore: ClassVar[frozenset[str]] = frozenset({"version", "search_text"})
     source: Mapped[str] = mapped_column(String(300), default="manual")
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batches.id", ondelete="RESTRICT"), index=True

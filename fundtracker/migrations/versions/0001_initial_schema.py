@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 10:27:46.248089
+Create Date: 2026-11-26 11:03:47.186847
 """
 
 from collections.abc import Sequence
@@ -294,6 +294,15 @@ def upgrade() -> None:
         sa.Column("vat_recoverable", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column(
+            "search_text",
+            sa.Text(),
+            sa.Computed(
+                "lower(supplier || ' ' || description || ' ' || reference || ' ' || cost_centre || ' ' || account_code || ' ' || notes)",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("source", sa.String(length=300), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("source_row", sa.Integer(), nullable=True),
@@ -329,14 +338,16 @@ def upgrade() -> None:
             ["grant_id", "allocation_id", "status", "date", "net", "vat", "vat_recoverable"],
             unique=False,
         )
-        batch_op.create_index("ix_spend_grant_date", ["grant_id", "date", "id"], unique=False)
+        batch_op.create_index(
+            "ix_spend_grant_date",
+            ["grant_id", "date", "id", "search_text", "net", "vat"],
+            unique=False,
+        )
+        batch_op.create_index("ix_spend_grant_net", ["grant_id", "net", "id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_spend_lines_allocation_id"), ["allocation_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_spend_lines_batch_id"), ["batch_id"], unique=False)
-        batch_op.create_index(
-            "ix_spend_natural_key", ["grant_id", "date", "reference", "net"], unique=False
-        )
 
     op.create_table(
         "weights",
@@ -391,9 +402,9 @@ def downgrade() -> None:
     op.drop_table("attachments")
     op.drop_table("weights")
     with op.batch_alter_table("spend_lines", schema=None) as batch_op:
-        batch_op.drop_index("ix_spend_natural_key")
         batch_op.drop_index(batch_op.f("ix_spend_lines_batch_id"))
         batch_op.drop_index(batch_op.f("ix_spend_lines_allocation_id"))
+        batch_op.drop_index("ix_spend_grant_net")
         batch_op.drop_index("ix_spend_grant_date")
         batch_op.drop_index("ix_spend_figures")
         batch_op.drop_index("ix_spend_duplicates")
