@@ -15,7 +15,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "ledg
 
 
 def test_spend_model_fetches_lazily_and_passes(
-    qtmodeltester: ModelTester, demo_ui_db: Database
+    qtbot: QtBot, qtmodeltester: ModelTester, demo_ui_db: Database
 ) -> None:
     from ui.models import spend_model
     from ui.models.spend_model import SpendModel
@@ -29,7 +29,8 @@ def test_spend_model_fetches_lazily_and_passes(
         qtmodeltester.check(model)
         while model.canFetchMore():
             model.fetchMore()
-        assert model.rowCount() == model.summary.lines == 145
+        qtbot.waitUntil(lambda: model.summary.lines == 145)
+        assert model.rowCount() == 145 and not model.canFetchMore()
         # The tester stays attached: it checks every signal of what follows too.
         model.sort(6)  # by net
         assert [r.net for r in model.rows] == sorted(r.net for r in model.rows)

@@ -1,13 +1,25 @@
 """The ledger as a table model that fetches lines from the database a page at a time, so a
 ledger of a million lines opens as fast as one of a hundred. Filtering and sorting run in SQL
-(fundtracker.services.ledger_view); edits go through the undo stack as service calls."""
+(fundtracker.services.ledger_view); edits go through the undo stack as service calls.
+
+The first page is read at once; the count and totals of what the filter matches are worked out
+on a background thread and announced with ``summaryChanged``, so neither opening the page nor a
+keystroke in the find box waits for a scan of the whole ledger."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush
 
 from fundtracker.money import ZERO, format_money, money_str
@@ -71,10 +83,26 @@ def edit_text(row: LedgerRow, field: str) -> str:
     return display_text(row, field)
 
 
+# One background thread for every ledger's totals: a newer request makes older ones moot.
+_SUMMARY_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-summary")
+
+
+class _SummaryMailbox(QObject):
+    """Lives on the GUI thread; a summary emitted from the worker arrives there queued."""
+
+    delivered = Signal(int, object)
+
+
 class SpendModel(QAbstractTableModel):
+    summaryChanged = Signal()
+
     def __init__(self, db: Database, parent: Any = None) -> None:
         super().__init__(parent)
         self._db = db
+        self._exhausted = True  # every matching line is loaded
+        self._summary_request = 0
+        self._mailbox = _SummaryMailbox(self)
+        self._mailbox.delivered.connect(self._summary_arrived)
         self.grant = ""
         self.filter = LedgerFilter()
         self.sort_field = "date"
@@ -98,12 +126,9 @@ class SpendModel(QAbstractTableModel):
         """Start again from the top (keeping at least ``keep`` rows loaded, to hold the view's
         place after an edit)."""
         self.beginResetModel()
-        self.rows = []
-        if self.grant:
-            self.summary = summarise_lines(self._db, self.grant, self.filter)
-            self.rows = self._page(None, max(PAGE_SIZE, keep))
-        else:
-            self.summary = LedgerSummary(0, ZERO, ZERO)
+        wanted = max(PAGE_SIZE, keep)
+        self.rows = self._page(None, wanted) if self.grant else []
+        self._exhausted = len(self.rows) < wanted
         # Listeners of modelReset must not fetch (and insert rows) before every listener has
         # seen the reset; views fetch more on their next layout anyway.
         self._resetting = True
@@ -111,6 +136,32 @@ class SpendModel(QAbstractTableModel):
             self.endResetModel()
         finally:
             self._resetting = False
+        self._request_summary()
+
+    # --- the totals, off the GUI thread ------------------------------------------------------
+
+    def _request_summary(self) -> None:
+        self._summary_request += 1
+        request, grant, flt = self._summary_request, self.grant, self.filter
+        if not grant:
+            self._summary_arrived(request, LedgerSummary(0, ZERO, ZERO))
+            return
+        _SUMMARY_THREAD.submit(self._summarise, request, grant, flt)
+
+    def _summarise(self, request: int, grant: str, flt: LedgerFilter) -> None:
+        """On the worker thread. Never raises: a failure just leaves the old totals shown."""
+        if request != self._summary_request:
+            return  # the officer has typed on since; a newer request follows
+        try:
+            summary = summarise_lines(self._db, grant, flt)
+            self._mailbox.delivered.emit(request, summary)
+        except Exception:  # the database closed or the model went away: nothing to show
+            return
+
+    def _summary_arrived(self, request: int, summary: LedgerSummary) -> None:
+        if request == self._summary_request:
+            self.summary = summary
+            self.summaryChanged.emit()
 
     def _page(self, after: LedgerRow | None, limit: int) -> list[LedgerRow]:
         return page_lines(
@@ -124,7 +175,7 @@ class SpendModel(QAbstractTableModel):
         )
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._resetting and len(self.rows) < self.summary.lines
+        return not parent.isValid() and not self._resetting and not self._exhausted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         # Views (and the model tester) may ask again from inside the insert signals; the
@@ -134,6 +185,7 @@ class SpendModel(QAbstractTableModel):
         self._fetching = True
         try:
             more = self._page(self.rows[-1], PAGE_SIZE)
+            self._exhausted = len(more) < PAGE_SIZE
             if more:
                 self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
                 self.rows.extend(more)

@@ -62,6 +62,7 @@ class SpendingPage(Page):
         super().__init__(workspace)
         self.projects: list[tuple[str, str]] = []  # (code, name)
         self.model = SpendModel(self.db, self)
+        self.model.summaryChanged.connect(self._show_summary)
         self.model.read_only = workspace.read_only
         self.model.editor = self._edit_cell
         layout = QVBoxLayout(self)
@@ -222,7 +223,7 @@ class SpendingPage(Page):
         scroll = self.table.verticalScrollBar().value()
         self.model.show(grant, self.current_filter()) if keep == 0 else self.model.reload(keep)
         self.table.verticalScrollBar().setValue(scroll)
-        self._show_summary()
+        self.summary.setText("Counting…")  # the totals follow from a background thread
 
     def _fill_period_filter(self, start: Any, end: Any) -> None:
         combo = self.period_filter
@@ -284,7 +285,7 @@ class SpendingPage(Page):
 
     def apply_filter(self) -> None:
         self.model.show(self.workspace.grant, self.current_filter())
-        self._show_summary()
+        self.summary.setText("Counting…")  # the totals follow from a background thread
 
     def _show_summary(self) -> None:
         s = self.model.summary
