@@ -14,13 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
@@ -29,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from fundtracker import audit, backup
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 from fundtracker.errors import ConflictError, DatabaseError, ReadOnlyError, ValidationError
 
 APP_NAME = "fundtracker"
@@ -239,28 +238,46 @@ def _database_user(engine: Engine) -> str:
 # --- Migrations --------------------------------------------------------------------------
 
 
+# The newest schema this program writes (a test keeps it equal to the migrations' head).
+# Checking a database against it takes one query, so opening an up-to-date database never
+# imports Alembic, the largest cost of starting the app.
+SCHEMA_HEAD = "0001"
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "fundtracker:migrations")
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database (None for a database without one)."""
     # As a reader: a database this user may only read still opens (read-only mode).
     with engine.execution_options(fundtracker_reader=True).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, sqlite_path: Path | None) -> None:
     """Bring the schema to this program's head: create, upgrade (after a backup) or refuse."""
-    script = ScriptDirectory.from_config(alembic_config())
     current = current_revision(engine)
+    if current == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     if current == head:
         return

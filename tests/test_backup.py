@@ -505,6 +505,7 @@ def test_a_real_upgrade_backs_up_first_and_keeps_every_row(
         return result
 
     monkeypatch.setattr(storage, "alembic_config", config)
+    monkeypatch.setattr(storage, "SCHEMA_HEAD", "9001")  # this program now writes 9001
     before = _rows(demo_file)
     open_database(str(demo_file)).dispose()
 

@@ -8,7 +8,13 @@ from sqlalchemy import text
 
 from fundtracker.errors import DatabaseError
 from fundtracker.models import Base
-from fundtracker.storage import current_revision, head_revision, open_database, resolve_url
+from fundtracker.storage import (
+    SCHEMA_HEAD,
+    current_revision,
+    head_revision,
+    open_database,
+    resolve_url,
+)
 
 
 def test_new_database_is_created_at_head_with_sqlite_settings(tmp_path: Path) -> None:
@@ -19,6 +25,12 @@ def test_new_database_is_created_at_head_with_sqlite_settings(tmp_path: Path) ->
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 15000
     db.dispose()
+
+
+def test_the_schema_head_constant_is_the_migrations_head() -> None:
+    """SCHEMA_HEAD lets an up-to-date database open without importing Alembic: it must name
+    the newest migration, or databases would open unmigrated."""
+    assert head_revision() == SCHEMA_HEAD
 
 
 def test_migrations_build_exactly_the_models_schema(db) -> None:  # type: ignore[no-untyped-def]
