@@ -168,6 +168,13 @@ class _Reader:
         self.fail(place, f'must be an amount such as "8000.00" (got {value!r})')
         return Decimal("0.00")
 
+    def positive_money(self, value: Any, place: str, allow_zero: bool = True) -> Decimal:
+        """An award, budget or planned amount: never below zero (credits belong to spend)."""
+        amount = self.money(value, place)
+        if amount < 0 or (amount == 0 and not allow_zero):
+            self.fail(place, f"must be {'at least' if allow_zero else 'more than'} £0.00")
+        return amount
+
     def percentage(self, value: Any, place: str) -> int:
         """A percentage with at most two decimals, as basis points."""
         if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -292,7 +299,11 @@ def read_grant(data: dict[str, Any]) -> GrantSpec:
     reader.known_keys(data, {"grant", "allocations"}, "file")
     grant = reader.table(data, "grant", "grant")
     reader.known_keys(grant, GRANT_KEYS, "grant")
-    award = reader.money(grant.get("award"), "grant.award") if "award" in grant else None
+    award = (
+        reader.positive_money(grant.get("award"), "grant.award", allow_zero=False)
+        if "award" in grant
+        else None
+    )
     if award is None:
         reader.fail("grant", "award is required")
     start = reader.day(grant, "start", "grant")
@@ -372,7 +383,7 @@ def _read_allocation(reader: _Reader, item: dict[str, Any], number: int) -> Allo
         name=reader.text(item, "name", place),
         lead=reader.text(item, "lead", place, required=False),
         description=reader.text(item, "description", place, required=False),
-        budget=reader.money(item.get("budget"), f"{place}: budget"),
+        budget=reader.positive_money(item.get("budget"), f"{place}: budget"),
         cost_centre=reader.text(item, "cost_centre", place, required=False) or None,
         status=reader.choice(item, "status", place, ALLOCATION_STATUSES, default="active"),
     )
@@ -380,7 +391,8 @@ def _read_allocation(reader: _Reader, item: dict[str, Any], number: int) -> Allo
         profile = item["profile"]
         if isinstance(profile, list):
             spec.profile = [
-                reader.money(v, f"{place}: profile[{i}]") for i, v in enumerate(profile, start=1)
+                reader.positive_money(v, f"{place}: profile[{i}]")
+                for i, v in enumerate(profile, start=1)
             ]
         else:
             reader.fail(place, "profile must be a list of amounts, one per quarter")

@@ -145,6 +145,10 @@ def _import_variant(
         ),
         ("start = 2025-04-01", "start = 2026-04-01", "end is before start"),
         ("received = true", 'received = "yes"', "received must be true or false"),
+        ('award = "42000.00"', 'award = "-42000.00"', "grant.award: must be more than £0.00"),
+        ('award = "42000.00"', 'award = "0"', "grant.award: must be more than £0.00"),
+        ('budget = "8000.00"', 'budget = "-1.00"', "allocation A01: budget: must be at least"),
+        ('profile = ["2000.00",', 'profile = ["-2000.00",', "profile[1]: must be at least"),
     ],
 )
 def test_bad_grant_files_are_refused_with_their_place_and_change_nothing(
