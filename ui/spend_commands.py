@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from fundtracker.money import money_str
 from fundtracker.services.ledger_view import LedgerRow
 from fundtracker.services.spend import (
+    EDITABLE_FIELDS,
     add_spend,
     assign_spend,
     delete_spend,
@@ -24,20 +25,6 @@ from ui.undo import ServiceCommand, run
 from ui.workspace import SPEND, Workspace
 
 REASON = "desktop app"
-COPIED = (
-    "date",
-    "allocation",
-    "supplier",
-    "description",
-    "reference",
-    "cost_centre",
-    "account_code",
-    "net",
-    "vat",
-    "vat_recoverable",
-    "status",
-    "notes",
-)
 
 
 def add_line(
@@ -92,7 +79,7 @@ def delete_lines(ws: Workspace, rows: list[LedgerRow], parent: QWidget | None = 
         for original, current in ids.items():
             line = get_spend(ws.db, current)
             values = spend_to_dict(line)
-            kept[original] = {k: values[k] for k in COPIED} | {
+            kept[original] = {k: values[k] for k in EDITABLE_FIELDS} | {
                 "vat_recoverable": line.vat_recoverable
             }
             delete_spend(
