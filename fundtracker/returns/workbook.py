@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -209,7 +209,9 @@ class _Cells:
     def reused(self, style: str) -> WriteOnlyCell:
         """A styled cell to append again and again with a new value each time. Safe only in
         a write-only sheet, where ``append`` writes the row out before it returns."""
-        return self.styled(None, style)
+        cell = _RowCell(self.sheet)
+        cell._style = copy(self.styled(None, style)._style)
+        return cell
 
     def formula(self, formula: str, style: str) -> WriteOnlyCell:
         """Our own formula (never user text)."""
@@ -256,6 +258,27 @@ def _wrapped_height(
             needed = sum(max(1, -(-len(part) // per_line)) for part in text.splitlines() or [""])
             lines = max(lines, needed)
     return None if lines == 1 else LINE_HEIGHT * min(lines, MAX_LINES)
+
+
+class _RowCell(Cell):  # type: ignore[misc]
+    """A cell appended on every row of a bulk sheet, with only its value changing. Two costs
+    openpyxl pays per cell are paid once here: it looks the cell's style up by hashing it, and
+    its write-only ``append`` takes a cell by failing to store it as a value, with an error
+    message that spells the cell out."""
+
+    __slots__ = ("_style_id",)
+    _style_id: int
+
+    @property
+    def style_id(self) -> int:
+        try:
+            return int(self._style_id)
+        except AttributeError:
+            self._style_id = super().style_id
+            return int(self._style_id)
+
+    def __repr__(self) -> str:
+        return "<cell>"
 
 
 def _keep_as_text(cell: WriteOnlyCell, value: str) -> None:
