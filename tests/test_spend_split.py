@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -172,3 +173,49 @@ def test_ledger_filters_run_in_sql(demo_db: Database) -> None:
     assert count_lines(demo_db, GRANT, LedgerFilter(text="100%_")) == 0
     with pytest.raises(ValidationError):
         page_lines(demo_db, GRANT, sort="net; drop table")
+
+
+def test_restoring_a_deleted_line_brings_back_the_same_line_and_its_evidence(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    from fundtracker.returns.evidence import attach, list_attachments
+    from fundtracker.services.spend import delete_spend, get_spend, restore_spend
+
+    line = _line(demo_db, notes="checked", vat_recoverable="no", status="accrued")
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF- the invoice")
+    attach(demo_db, line.id, invoice)
+    deleted = delete_spend(demo_db, line.id, reason="mistake")
+    assert line.id not in {s.id for s in list_spend(demo_db, GRANT)}
+
+    restored = restore_spend(demo_db, deleted, reason="undo delete")
+    again = get_spend(demo_db, line.id)
+    assert restored.id == line.id
+    assert (again.net, again.vat, again.claimable) == (
+        Decimal("100.00"),
+        Decimal("20.00"),
+        Decimal("120.00"),
+    )
+    assert (again.notes, again.status, again.allocation.code) == ("checked", "accrued", "A01")
+    assert [a.original_name for a in list_attachments(demo_db, [line.id])] == ["invoice.pdf"]
+    with demo_db.read() as session:
+        reasons = [
+            e.reason
+            for e in session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.entity == "spend line", AuditEvent.entity_id == line.id
+                )
+            )
+        ]
+    assert reasons[-2:] == ["mistake", "undo delete"]
+
+
+def test_a_line_cannot_be_restored_into_a_submitted_period(demo_db: Database) -> None:
+    from fundtracker.services.spend import delete_spend, restore_spend
+
+    line = _line(demo_db, date="2025-06-01")
+    deleted = delete_spend(demo_db, line.id)
+    _lock_q1(demo_db)
+    with pytest.raises(LockedError, match="2025/26-Q1"):
+        restore_spend(demo_db, deleted)
+    assert line.id not in {s.id for s in list_spend(demo_db, GRANT)}

@@ -12,12 +12,11 @@ from PySide6.QtWidgets import QWidget
 from fundtracker.money import money_str
 from fundtracker.services.ledger_view import LedgerRow
 from fundtracker.services.spend import (
-    EDITABLE_FIELDS,
+    DeletedSpend,
     add_spend,
     assign_spend,
     delete_spend,
-    get_spend,
-    spend_to_dict,
+    restore_spend,
     split_spend,
     update_spend,
 )
@@ -70,25 +69,21 @@ def edit_line(
 
 
 def delete_lines(ws: Workspace, rows: list[LedgerRow], parent: QWidget | None = None) -> bool:
-    grant = ws.grant
-    kept: dict[int, dict[str, object]] = {}
-    ids = {row.id: row.id for row in rows}  # original id -> current id
-    versions = {row.id: row.version for row in rows}
+    deleted: list[DeletedSpend] = []
+    versions: dict[int, int | None] = {row.id: row.version for row in rows}
 
     def do() -> None:
-        for original, current in ids.items():
-            line = get_spend(ws.db, current)
-            values = spend_to_dict(line)
-            kept[original] = {k: values[k] for k in EDITABLE_FIELDS} | {
-                "vat_recoverable": line.vat_recoverable
-            }
-            delete_spend(
-                ws.db, current, reason=REASON, expected_version=versions.pop(original, None)
-            )
+        # Undo restores the very same lines, so redo deletes them by the same ids; only the
+        # first deletion checks the versions the officer saw.
+        deleted.clear()
+        for line_id in list(versions):
+            expected = versions[line_id]
+            versions[line_id] = None
+            deleted.append(delete_spend(ws.db, line_id, reason=REASON, expected_version=expected))
 
     def undo() -> None:
-        for original, values in kept.items():
-            ids[original] = add_spend(ws.db, grant, values, reason="undo delete").id
+        for record in deleted:
+            restore_spend(ws.db, record, reason="undo delete")
 
     text = f"Delete {len(rows)} spend line{'s' if len(rows) != 1 else ''}"
     return run(ServiceCommand(ws, text, do, undo, [SPEND], parent))

@@ -7,11 +7,12 @@ same way everywhere, and every problem is reported against its field.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from fundtracker.dates import parse_date
@@ -22,7 +23,7 @@ from fundtracker.errors import (
     NotFoundError,
     ValidationError,
 )
-from fundtracker.models import SPEND_STATUSES, Allocation, Grant, SpendLine
+from fundtracker.models import SPEND_STATUSES, Allocation, Attachment, Grant, SpendLine
 from fundtracker.money import (
     format_money,
     from_pence,
@@ -189,14 +190,52 @@ def update_spend(
         return line
 
 
+@dataclass(frozen=True)
+class DeletedSpend:
+    """Everything a deleted line was, so an undo can put the very same line back: its id,
+    its import batch and source row, and the links to its evidence files (which the
+    content-addressed evidence store keeps)."""
+
+    columns: dict[str, Any]
+    attachments: list[dict[str, Any]]
+
+
+# Kept by restore; the version starts again and the search text is the database's own.
+_RESTORED_COLUMNS = tuple(
+    c.key for c in inspect(SpendLine).column_attrs if c.key not in ("version", "search_text")
+)
+_ATTACHMENT_COLUMNS = ("sha256", "original_name", "size", "added_at")
+
+
 def delete_spend(
     db: Database, line_id: int, reason: str = "", expected_version: int | None = None
-) -> None:
+) -> DeletedSpend:
     with db.unit_of_work(reason) as session:
         line = _load_line(session, line_id, expected_version)
         grant = session.get_one(Grant, line.grant_id)
         refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        deleted = DeletedSpend(
+            {name: getattr(line, name) for name in _RESTORED_COLUMNS},
+            [{name: getattr(a, name) for name in _ATTACHMENT_COLUMNS} for a in line.attachments],
+        )
         session.delete(line)
+        return deleted
+
+
+def restore_spend(db: Database, deleted: DeletedSpend, reason: str = "") -> SpendLine:
+    """Put a deleted line back as it was (the undo of a delete), under the same lock."""
+    with db.unit_of_work(reason) as session:
+        grant = session.get_one(Grant, deleted.columns["grant_id"])
+        line_id = deleted.columns["id"]
+        refuse_locked_date(session, grant, deleted.columns["date"], f"spend line {line_id}")
+        if session.get(SpendLine, line_id) is not None:
+            raise ConflictError(f"spend line {line_id} exists again; nothing was restored")
+        line = SpendLine(**deleted.columns)
+        line.attachments = [Attachment(**values) for values in deleted.attachments]
+        session.add(line)
+        session.flush()
+        _ = line.allocation
+        return line
 
 
 def get_spend(db: Database, line_id: int) -> SpendLine:
