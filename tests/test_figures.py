@@ -208,7 +208,7 @@ def test_negative_spend_is_split_by_magnitude_then_negated(db: Database) -> None
 [grant]
 reference = "N-1"
 name = "Credits"
-award = "0.00"
+award = "100.00"
 start = 2025-04-01
 end = 2026-03-31
 aligned_plan = "pcc"
