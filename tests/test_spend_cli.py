@@ -225,3 +225,20 @@ def test_stale_edit_is_a_conflict_not_an_overwrite(
     with pytest.raises(ConflictError, match="changed by someone else"):
         update_spend(db, line_id, {"net": "12"}, expected_version=line.version)
     assert _lines(db)[0].net == Decimal("11.00")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(
+    demo_db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fundtracker-cli audit | head -1`: once the reader has gone, writing fails."""
+    import io
+    import sys
+
+    from fundtracker.cli import main
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["--database", database_url, "audit", "--format", "json"]) == 0

@@ -8,6 +8,9 @@ taking the command ``Context``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 
@@ -66,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FundtrackerError as exc:
         print(f"fundtracker-cli: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped listening (``| head``): what was done is done, and the rest of
+        # the output has nowhere to go.
+        _silence_stdout()
+        return 0
     except KeyboardInterrupt:
         print(
             "fundtracker-cli: interrupted; nothing was changed by the unfinished step",
@@ -74,3 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         context.close()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so flushing it at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
