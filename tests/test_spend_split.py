@@ -219,3 +219,28 @@ def test_a_line_cannot_be_restored_into_a_submitted_period(demo_db: Database) ->
     with pytest.raises(LockedError, match="2025/26-Q1"):
         restore_spend(demo_db, deleted)
     assert line.id not in {s.id for s in list_spend(demo_db, GRANT)}
+
+
+def test_rejoining_a_split_gives_back_the_whole_line(demo_db: Database) -> None:
+    from fundtracker.services.spend import get_spend, rejoin_spend
+
+    line = _line(demo_db, net="100.00", vat="20.01", allocation="A03")
+    parts = split_spend(
+        demo_db, line.id, [("A01", Decimal("33.33")), (None, Decimal("66.67"))], reason="r"
+    )
+    whole = rejoin_spend(demo_db, line.id, [p.id for p in parts[1:]], "A03", reason="undo")
+    assert (whole.id, whole.net, whole.vat) == (line.id, Decimal("100.00"), Decimal("20.01"))
+    assert get_spend(demo_db, line.id).allocation.code == "A03"
+    assert parts[1].id not in {s.id for s in list_spend(demo_db, GRANT)}
+
+
+def test_a_split_in_a_submitted_period_is_not_rejoined_halfway(demo_db: Database) -> None:
+    from fundtracker.services.spend import get_spend, rejoin_spend
+
+    line = _line(demo_db, date="2025-06-01", net="10.00", vat="0.00")
+    parts = split_spend(demo_db, line.id, [("A01", Decimal("4.00")), ("A02", Decimal("6.00"))])
+    _lock_q1(demo_db)
+    with pytest.raises(LockedError):
+        rejoin_spend(demo_db, line.id, [parts[1].id], "A01")
+    assert get_spend(demo_db, line.id).net == Decimal("4.00")  # nothing changed
+    assert get_spend(demo_db, parts[1].id).net == Decimal("6.00")

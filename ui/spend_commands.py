@@ -9,13 +9,13 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from fundtracker.money import money_str
 from fundtracker.services.ledger_view import LedgerRow
 from fundtracker.services.spend import (
     DeletedSpend,
     add_spend,
     assign_spend,
     delete_spend,
+    rejoin_spend,
     restore_spend,
     split_spend,
     update_spend,
@@ -122,10 +122,7 @@ def split_line(
         state["added"] = [line.id for line in lines[1:]]
 
     def undo() -> None:
-        for line_id in state["added"]:
-            delete_spend(ws.db, line_id, reason="undo split")
-        whole = {"net": money_str(row.net), "vat": money_str(row.vat), "allocation": row.allocation}
-        update_spend(ws.db, row.id, whole, reason="undo split")
+        rejoin_spend(ws.db, row.id, state["added"], row.allocation, reason="undo split")
 
     command = ServiceCommand(ws, f"Split line {row.id}", do, undo, [SPEND], parent)
     return run(command, on_error)

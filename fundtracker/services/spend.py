@@ -312,6 +312,27 @@ def split_spend(
         return result
 
 
+def rejoin_spend(
+    db: Database, line_id: int, part_ids: list[int], allocation: str | None, reason: str = ""
+) -> SpendLine:
+    """Undo a split in one unit of work: line ``line_id`` takes back the net and VAT of the
+    parts split off it (which are deleted) and its project ``allocation`` (a code or None).
+    Refused as a whole if any of the lines is locked."""
+    with db.unit_of_work(reason) as session:
+        line = _load_line(session, line_id, None)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        for part_id in part_ids:
+            part = _load_line(session, part_id, None)
+            refuse_locked_date(session, grant, part.date, f"spend line {part_id}")
+            line.net, line.vat = line.net + part.net, line.vat + part.vat
+            session.delete(part)
+        line.allocation_id = _allocation_id(session, grant, allocation)
+        session.flush()
+        session.refresh(line, ["allocation"])
+        return line
+
+
 def _split_amounts(line: SpendLine, parts: list[tuple[str | None, Decimal]]) -> list[Decimal]:
     if len(parts) < 2:
         raise ValidationError(FieldError("parts", "a split needs at least two parts"))
