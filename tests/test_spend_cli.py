@@ -242,3 +242,16 @@ def test_a_reader_that_stops_early_gets_no_traceback(
 
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["--database", database_url, "audit", "--format", "json"]) == 0
+
+
+def test_the_audit_table_shows_what_changed_in_words(db: Database, url: str) -> None:
+    from fundtracker.services.audit_log import describe_changes, list_events
+    from fundtracker.services.spend import add_spend, update_spend
+
+    line = add_spend(db, "CRG-2025-26", {"date": "2025-07-01", "net": "10.00"})
+    update_spend(db, line.id, {"net": "12", "supplier": "Acme"})
+    update, create = list_events(db, "CRG-2025-26", limit=2)
+    assert describe_changes(update) == "net: 10.00 → 12.00; supplier: ∅ → Acme"
+    created = describe_changes(create)
+    assert "date=2025-07-01" in created and "net=10.00" in created
+    assert "∅" not in created and "supplier" not in created  # empty fields are left out

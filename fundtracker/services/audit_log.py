@@ -52,14 +52,15 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
 
 
 def describe_changes(event: AuditEvent) -> str:
-    """``net: 10.00 → 12.00; status: paid → accrued`` for a table cell."""
+    """``net: 10.00 → 12.00; status: paid → accrued`` for a table cell. A created or deleted
+    record shows the fields that held something (the event keeps every field)."""
     changes = json.loads(event.changes)
     parts = []
     for name, (old, new) in changes.items():
-        if event.action == "create":
-            parts.append(f"{name}={_show(new)}")
-        elif event.action == "delete":
-            parts.append(f"{name}={_show(old)}")
+        if event.action in ("create", "delete"):
+            value = new if event.action == "create" else old
+            if value is not None and value != "":
+                parts.append(f"{name}={value}")
         else:
             parts.append(f"{name}: {_show(old)} → {_show(new)}")
     return "; ".join(parts)
