@@ -14,7 +14,6 @@ Python several times over); ``--memory`` adds one traced export for its peak Pyt
 from __future__ import annotations
 
 import random
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,8 +25,15 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from benchmarks.common import Measurement, Row, measure, print_rows, process_peak_rss_mib
-from fundtracker.demo import GRANT_REFERENCE, load_demo
+from benchmarks.common import (
+    Measurement,
+    Row,
+    demo_with_lines,
+    measure,
+    print_rows,
+    process_peak_rss_mib,
+)
+from fundtracker.demo import GRANT_REFERENCE
 from fundtracker.periods import Period
 from fundtracker.returns.snapshot import transactions
 from fundtracker.returns.submission import export_return
@@ -37,10 +43,6 @@ from fundtracker.storage import Database, open_database
 
 PERIOD = Period.parse("2025/26-Q2")
 TARGET = 1.3
-COLUMNS = (
-    "grant_id, allocation_id, date, supplier, description, reference, cost_centre,"
-    " account_code, net, vat, vat_recoverable, status, notes, source, version"
-)
 
 
 def _rows(lines: int, grant_id: int, allocation_ids: list[int]) -> Iterator[tuple[object, ...]]:
@@ -68,24 +70,7 @@ def _rows(lines: int, grant_id: int, allocation_ids: list[int]) -> Iterator[tupl
 
 
 def build(path: Path, lines: int) -> None:
-    db = open_database(str(path))
-    load_demo(db)
-    db.dispose()
-    connection = sqlite3.connect(path)
-    grant_id = connection.execute(
-        "SELECT id FROM grants WHERE reference = ?", (GRANT_REFERENCE,)
-    ).fetchone()[0]
-    allocation_ids = [
-        row[0]
-        for row in connection.execute("SELECT id FROM allocations WHERE grant_id = ?", (grant_id,))
-    ]
-    placeholders = ", ".join("?" * len(COLUMNS.split(",")))
-    with connection:
-        connection.executemany(
-            f"INSERT INTO spend_lines ({COLUMNS}) VALUES ({placeholders})",
-            _rows(lines, grant_id, allocation_ids),
-        )
-    connection.close()
+    demo_with_lines(path, lambda grant_id, ids: _rows(lines, grant_id, ids), rebuild_indexes=False)
 
 
 def same_cells(db: Database) -> list[list[Any]]:

@@ -19,18 +19,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.common import Row, measure, print_rows, process_peak_rss_mib
+from benchmarks.common import Row, demo_with_lines, measure, print_rows, process_peak_rss_mib
 from fundtracker import checks
-from fundtracker.demo import GRANT_REFERENCE, load_demo
+from fundtracker.demo import GRANT_REFERENCE
 from fundtracker.figures import build_report, burn_up
 from fundtracker.periods import Period
 from fundtracker.storage import Database, open_database
 
 PERIOD = Period.parse("2025/26-Q3")
-COLUMNS = (
-    "grant_id, allocation_id, date, supplier, description, reference, cost_centre,"
-    " account_code, net, vat, vat_recoverable, status, notes, source, version"
-)
 
 
 def _rows(lines: int, grant_id: int, allocation_ids: list[int]) -> Iterator[tuple[object, ...]]:
@@ -67,32 +63,7 @@ def _rows(lines: int, grant_id: int, allocation_ids: list[int]) -> Iterator[tupl
 
 
 def build(path: Path, lines: int) -> None:
-    db = open_database(str(path))
-    load_demo(db)
-    db.dispose()
-    connection = sqlite3.connect(path)
-    grant_id = connection.execute(
-        "SELECT id FROM grants WHERE reference = ?", (GRANT_REFERENCE,)
-    ).fetchone()[0]
-    allocation_ids = [
-        row[0]
-        for row in connection.execute("SELECT id FROM allocations WHERE grant_id = ?", (grant_id,))
-    ]
-    indexes = connection.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spend_lines'"
-        " AND sql IS NOT NULL"
-    ).fetchall()
-    for name, _ in indexes:
-        connection.execute(f"DROP INDEX {name}")
-    placeholders = ", ".join("?" * len(COLUMNS.split(",")))
-    connection.executemany(
-        f"INSERT INTO spend_lines ({COLUMNS}) VALUES ({placeholders})",
-        _rows(lines, grant_id, allocation_ids),
-    )
-    for _, sql in indexes:
-        connection.execute(sql)
-    connection.commit()
-    connection.close()
+    demo_with_lines(path, lambda grant_id, ids: _rows(lines, grant_id, ids), rebuild_indexes=True)
 
 
 def report_and_checks(db: Database) -> None:
