@@ -127,3 +127,10 @@ def test_files_that_are_not_returns_are_refused_clearly(
 
     absent = run_cli(capsys, database_url, "read-return", str(tmp_path / "nowhere.xlsx"))
     assert absent.code == 2
+
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("Date,Net\n01/05/2025,10.00\n")
+    csv_file = run_cli(capsys, database_url, "read-return", str(ledger))
+    assert csv_file.code == 2
+    assert "ledger.csv is not an Excel workbook (.xlsx)" in csv_file.err
+    assert "openpyxl" not in csv_file.err

@@ -70,6 +70,10 @@ def read_return(path: Path) -> dict[str, Any]:
 def _open(path: Path) -> Any:
     if not path.is_file():
         raise UnreadableReturnError(f"{path} is not a file")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UnreadableReturnError(
+            f"{path.name} is not an Excel workbook (.xlsx); a monitoring return is one"
+        )
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
