@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from fundtracker.storage import Database, open_database
@@ -21,6 +21,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal dialog waits for a click no test will make: offscreen, the test would hang
+    until CI's time runs out. Any dialog a test did not stub fails the test at once, naming
+    what it asked."""
+
+    def refuse(*args: object, **_kwargs: object) -> None:
+        texts = [a.text() if isinstance(a, QMessageBox) else a for a in args]
+        raise AssertionError(f"a modal dialog opened during a GUI test: {texts}")
+
+    for name in ("information", "warning", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
+    monkeypatch.setattr(QMessageBox, "exec", refuse)
+    monkeypatch.setattr(QDialog, "exec", refuse)
 
 
 @pytest.fixture(autouse=True)

@@ -152,12 +152,17 @@ def test_restore_from_a_backup_reopens_the_database(
     assert window is not None
     qtbot.addWidget(window)
     window.backup_now()
-    qtbot.waitUntil(lambda: bool(backup.list_backups(path)), timeout=10_000)
+
+    def manual_backups() -> list[backup.Backup]:
+        # Opening the database may also have taken the daily backup: wait for this one.
+        return [b for b in backup.list_backups(path) if b.kind == "manual"]
+
+    qtbot.waitUntil(lambda: bool(manual_backups()), timeout=10_000)
     assert "Last backup" in window.backup_label.text()
     add_spend(demo_ui_db, "CRG-2025-26", {"date": "2025-05-01", "net": "1", "reference": "GONE"})
     monkeypatch.setattr(dialogs, "ask_choice", lambda _p, _t, _l, items: items[0])
     monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
-    manual = [b for b in backup.list_backups(path) if b.kind == "manual"]
+    manual = manual_backups()
     monkeypatch.setattr(backup, "list_backups", lambda _path: manual)
     window.restore_backup()
     assert session.window is not None and session.window is not window
