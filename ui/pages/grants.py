@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from fundtracker.errors import FundtrackerError
 from fundtracker.models import Grant, Payment
-from fundtracker.money import format_money
+from fundtracker.money import ZERO, format_money
 from fundtracker.services.grants import grant_spec, import_grant, load_grant
 from fundtracker.setup_files import grant_to_toml, load_toml, read_grant
 from ui.errors import show_error
@@ -104,7 +104,7 @@ class GrantsPage(Page):
         self._show(grant)
 
     def _show(self, grant: Grant) -> None:
-        allocated = sum((a.budget for a in grant.allocations), grant.award * 0)
+        allocated = sum((a.budget for a in grant.allocations), ZERO)
         values = {
             "reference": grant.reference,
             "name": grant.name,
