@@ -329,6 +329,8 @@ def test_print_setup_freeze_and_properties(exported: Exported) -> None:
         assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.column_dimensions["B"].customWidth and sheet.column_dimensions["B"].width >= 8
+        # A4, but the seventeen-column Projects sheet on A3 so it prints legibly.
+        assert str(sheet.page_setup.paperSize) == ("8" if sheet.title == "Projects" else "9")
     for name in ("Projects", "Priorities", "Transactions", "Checks"):
         assert book[name].freeze_panes == "A4"
         assert book[name].print_title_rows == "$3:$3"

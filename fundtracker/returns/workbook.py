@@ -31,6 +31,7 @@ MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
 DATE_FORMAT = "dd/mm/yyyy"
 PERCENT_FORMAT = "0.0%"
 PAPER_A4 = "9"  # the paperSize code of A4 in SpreadsheetML
+PAPER_A3 = "8"  # and of A3
 SHEETS = ("Summary", "Projects", "Priorities", "Transactions", "Checks")
 HEADER_ROW = 3  # rows 1-2 are the title block on every sheet but Summary
 HEADER_HEIGHT = 30  # points: two lines of header text
@@ -374,6 +375,8 @@ def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
 def _projects_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
     widths = (11, 28, 20, 30, 30, *([12.5] * 9), 6, 36, 36)
     sheet = _sheet(workbook, "Projects", widths)
+    # Seventeen columns fitted to one A4 width print too small to read: this sheet is A3.
+    sheet.page_setup.paperSize = PAPER_A3
     cells = _Cells(sheet, widths)
     _title_block(cells, "Projects", _subtitle(document))
     cells.headers(PROJECT_HEADERS, numeric=PROJECT_HEADERS[5:14])
