@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QSettings
+from PySide6.QtCore import QEventLoop, QLockFile, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fundtracker.errors import FundtrackerError
@@ -19,6 +20,7 @@ from fundtracker.storage import Database, data_dir, open_database, resolve_url
 from ui import errors, resources
 from ui.access import lock_database
 from ui.main_window import PAGES, MainWindow
+from ui.pages.base import Page
 from ui.settings import remember_database
 from ui.workspace import Workspace
 
@@ -118,6 +120,15 @@ def _open_read_only_anyway(db: Database) -> bool:
     return box.clickedButton() is read_only
 
 
+def _settle(app: QApplication, page: Page, seconds: float = 10.0) -> None:
+    """Let a page finish what it shows (its refresh, totals from a background thread)."""
+    deadline = time.monotonic() + seconds
+    app.processEvents()
+    while page.busy() and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.01)
+
+
 def screenshots(window: MainWindow, folder: Path) -> list[Path]:
     """Every page at 1280×800, plus the import wizard's mapping step."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,8 +137,8 @@ def screenshots(window: MainWindow, folder: Path) -> list[Path]:
     app = application()
     written = []
     for name, _title in PAGES:
-        window.show_page(name)
-        app.processEvents()
+        page = window.show_page(name)
+        _settle(app, page)
         path = folder / f"{name}.png"
         window.grab().save(str(path))
         written.append(path)

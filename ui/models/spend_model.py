@@ -101,6 +101,7 @@ class SpendModel(QAbstractTableModel):
         self._db = db
         self._exhausted = True  # every matching line is loaded
         self._summary_request = 0
+        self.summary_pending = False  # totals for the current filter are on their way
         self._mailbox = _SummaryMailbox(self)
         self._mailbox.delivered.connect(self._summary_arrived)
         self.grant = ""
@@ -142,6 +143,7 @@ class SpendModel(QAbstractTableModel):
 
     def _request_summary(self) -> None:
         self._summary_request += 1
+        self.summary_pending = True
         request, grant, flt = self._summary_request, self.grant, self.filter
         if not grant:
             self._summary_arrived(request, LedgerSummary(0, ZERO, ZERO))
@@ -161,6 +163,7 @@ class SpendModel(QAbstractTableModel):
     def _summary_arrived(self, request: int, summary: LedgerSummary) -> None:
         if request == self._summary_request:
             self.summary = summary
+            self.summary_pending = False
             self.summaryChanged.emit()
 
     def _page(self, after: LedgerRow | None, limit: int) -> list[LedgerRow]:

@@ -25,6 +25,10 @@ class Page(QWidget):
         workspace.changed.connect(self._on_changed)
         workspace.grant_changed.connect(lambda _ref: self._mark_stale())
 
+    def busy(self) -> bool:
+        """True while background work the page will show is still under way."""
+        return self._stale
+
     def _on_changed(self, kinds: frozenset[str]) -> None:
         if kinds & self.kinds:
             self._mark_stale()

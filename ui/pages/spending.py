@@ -283,6 +283,9 @@ class SpendingPage(Page):
         self.search.blockSignals(False)
         self.apply_filter()
 
+    def busy(self) -> bool:
+        return super().busy() or self.model.summary_pending
+
     def apply_filter(self) -> None:
         self.model.show(self.workspace.grant, self.current_filter())
         self.summary.setText("Counting…")  # the totals follow from a background thread
