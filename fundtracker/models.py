@@ -269,6 +269,11 @@ class Weight(Base):
         return str(self.id)
 
 
+def _same_as_date(context: Any) -> Any:
+    """A new line is counted on its own date unless told otherwise (a late line)."""
+    return context.get_current_parameters()["date"]
+
+
 SEARCH_TEXT = (
     "lower(supplier || ' ' || description || ' ' || reference || ' ' || cost_centre"
     " || ' ' || account_code || ' ' || notes)"
@@ -288,10 +293,12 @@ class SpendLine(Versioned, Base):
             "grant_id",
             "allocation_id",
             "status",
+            "counted_on",
             "date",
             "net",
             "vat",
             "vat_recoverable",
+            "released_on",
         ),
         # The DUPLICATE_SUSPECT check groups by reference, supplier, net and VAT: covering,
         # in that order, it streams the index instead of sorting every line.
@@ -304,6 +311,15 @@ class SpendLine(Versioned, Base):
         ForeignKey("allocations.id", ondelete="RESTRICT"), index=True
     )
     date: Mapped[date] = mapped_column(Date)
+    # The day the line's figures count from: its date, or for a late line (dated inside a
+    # submitted period) the first day after the latest submitted period. Every figure uses it.
+    counted_on: Mapped[date] = mapped_column(Date, default=_same_as_date)
+    # A commitment released (cancelled, or replaced by its invoice) stops counting as
+    # committed in periods ending on or after this day.
+    released_on: Mapped[date | None] = mapped_column(Date)
+    # The actual line that invoiced this commitment, when it was invoiced (a plain id, not a
+    # foreign key: deleting that line later leaves the commitment released, as it was).
+    invoiced_by_id: Mapped[int | None] = mapped_column(Integer)
     supplier: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str] = mapped_column(String(100), default="")
@@ -495,6 +511,35 @@ class Attachment(Base):
 
     def audit_label(self) -> str:
         return self.original_name
+
+
+class Virement(Versioned, Base):
+    """Budget moved from one project to another with the funder's written approval. Budgets
+    are stored as originally allocated; figures for periods ending on or after ``effective``
+    apply the move (docs/FIGURES.md)."""
+
+    __tablename__ = "virements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    from_allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("allocations.id", ondelete="CASCADE")
+    )
+    to_allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal]
+    approval: Mapped[str] = mapped_column(String(200))
+    approved_on: Mapped[date] = mapped_column(Date)
+    effective: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    from_allocation: Mapped[Allocation] = relationship(foreign_keys=[from_allocation_id])
+    to_allocation: Mapped[Allocation] = relationship(foreign_keys=[to_allocation_id])
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return f"virement {self.approval}"
 
 
 class Setting(Base):
