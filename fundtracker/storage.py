@@ -10,6 +10,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -63,6 +64,8 @@ class Database:
     db_user: str
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
     _readers: sessionmaker[Session] = field(init=False, repr=False)
+    # The unit of work open on this thread (or task), which nested units of work join.
+    _current: ContextVar[Session | None] = field(init=False, repr=False)
     # The automatic daily backup taken by this open, if one was due (SQLite only).
     auto_backup: Path | None = None
 
@@ -70,6 +73,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Readers never take SQLite's write lock, so a long import cannot block the window.
         self._readers = sessionmaker(self.engine.execution_options(fundtracker_reader=True))
+        self._current = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
     @property
     def folder(self) -> Path:
@@ -95,9 +99,19 @@ class Database:
     def unit_of_work(self, reason: str = "") -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
-        Every ORM change inside it is written to the audit log with ``reason``.
+        Every ORM change inside it is written to the audit log with ``reason``. A unit of work
+        opened inside another (on the same thread) joins it as a savepoint: an operation made
+        of several service calls — deleting many lines, removing a project with its
+        narratives — commits or rolls back as one, with the outer reason, while an inner call
+        that refuses (an import's dry run, a refused file) undoes only its own part.
         """
+        outer = self._current.get()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
         session = self._sessions()
+        token = self._current.set(session)
         session.info.update(os_user=self.os_user, db_user=self.db_user, reason=reason)
         try:
             yield session
@@ -122,6 +136,7 @@ class Database:
             session.rollback()
             raise
         finally:
+            self._current.reset(token)
             session.close()
 
     def _read_only_error(self) -> ReadOnlyError:
@@ -134,7 +149,12 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading only; nothing it does is committed. Objects loaded in it stay
-        readable after it closes (closing detaches them without expiring them)."""
+        readable after it closes (closing detaches them without expiring them). Inside a unit
+        of work it reads that unit's session, so an operation sees its own changes."""
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
         session = self._readers()
         try:
             yield session
