@@ -11,24 +11,41 @@ Kinds of backup (the kind is part of the file name, with the UTC time it was tak
 - ``manual``: ``fundtracker-cli backup`` or the app's *Back up now*; never deleted automatically.
 - ``before-restore``: the database as it was just before a restore replaced it; never deleted.
 
+Two kinds of file. Backups in ``backups/`` beside the database are database copies
+(``.sqlite3``): they guard against a damaged file or a mistake, and the evidence they refer to
+is beside them on the same disk. A backup that leaves the database's disk is an ``.ftbackup``
+(see ``fundtracker.ftbackup``): the database copy and every evidence file, with a manifest of
+SHA-256s. The daily backup also goes, as an ``.ftbackup``, to a backup folder the person chooses
+(a network drive, a synced folder), into a subfolder of its own per database
+(``<stem>-<8 hex of the database's path>``) so that colleagues sharing one folder never prune
+each other's backups; retention there is the same as beside the database. ``restore`` takes
+either kind.
+
 PostgreSQL databases are backed up by the server's own tools (``pg_dump``), not here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import sqlite3
+import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fundtracker import ftbackup
 from fundtracker.errors import DatabaseError
+from fundtracker.files import EVIDENCE_FOLDER
 
 DAILY_KEPT = 14
 MONTHLY_KEPT = 12
 SQLITE_HEADER = b"SQLite format 3\x00"
+DATABASE_SUFFIX = ".sqlite3"
+COPY_NAME = "fundtracker.sqlite3"  # the database a hand-over copy is opened as
 _STAMP_FORMAT = "%Y%m%dT%H%M%S"
 # A table every Fundtracker schema has, to tell our databases from other SQLite files.
 _FUNDTRACKER_TABLE = "spend_lines"
@@ -174,19 +191,83 @@ def backups_folder(database: Path) -> Path:
     return database.parent / "backups"
 
 
+def evidence_store(database: Path) -> Path:
+    """The evidence files of a SQLite database: beside it, named by their SHA-256."""
+    return database.parent / EVIDENCE_FOLDER
+
+
+def offsite_folder(database: Path, chosen: Path) -> Path:
+    """This database's own subfolder of a chosen backup folder. The tag is a hash of the
+    database's full path, so two databases named alike (two officers' fundtracker.sqlite3 on
+    one network drive) keep apart and retention never deletes another's backups."""
+    tag = hashlib.sha256(str(database.resolve()).encode("utf-8")).hexdigest()[:8]
+    return chosen / f"{database.stem}-{tag}"
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime(_STAMP_FORMAT) + f".{when.microsecond // 1000:03d}Z"
+
+
 def _backup_path(database: Path, kind: str, when: datetime) -> Path:
-    stamp = when.astimezone(UTC).strftime(_STAMP_FORMAT) + f".{when.microsecond // 1000:03d}Z"
-    return backups_folder(database) / f"{database.stem}-{kind}-{stamp}.sqlite3"
+    return backups_folder(database) / f"{database.stem}-{kind}-{_stamp(when)}{DATABASE_SUFFIX}"
+
+
+def _offsite_path(database: Path, chosen: Path, kind: str, when: datetime) -> Path:
+    folder = offsite_folder(database, chosen)
+    return folder / f"{database.stem}-{kind}-{_stamp(when)}{ftbackup.SUFFIX}"
+
+
+def suggested_name(database: Path, kind: str = "manual") -> str:
+    """A file name for a backup or hand-over copy the person saves where they like."""
+    return f"{database.stem}-{kind}-{_stamp(now_utc())}{ftbackup.SUFFIX}"
 
 
 def backup_now(database: Path, out: Path | None = None) -> Path:
-    """A manual backup into the backups folder (or to ``out``); returns where it went."""
+    """A manual backup: into the backups folder as a database copy, or to ``out`` — an
+    ``.ftbackup`` with the evidence, unless ``out`` ends in ``.sqlite3`` (a plain database
+    copy, as earlier versions wrote). Returns where it went."""
+    _refuse_missing(database)
+    if out is None:
+        return copy_database(database, _backup_path(database, "manual", now_utc()))
+    if out.resolve() == database.resolve():
+        raise DatabaseError("a backup cannot replace the database it copies")
+    if out.suffix.lower() == DATABASE_SUFFIX:
+        return copy_database(database, out)
+    return write_backup_file(database, out).path
+
+
+def backup_to_folder(database: Path, chosen: Path, kind: str = "manual") -> ftbackup.Written:
+    """An ``.ftbackup`` into this database's subfolder of the chosen backup folder."""
+    _refuse_missing(database)
+    _refuse_unreachable(chosen)
+    return write_backup_file(database, _offsite_path(database, chosen, kind, now_utc()))
+
+
+def write_backup_file(database: Path, out: Path) -> ftbackup.Written:
+    """The single-file backup (also the hand-over copy): the database copied with the online
+    backup API and checked, then every evidence file, into ``out`` (written atomically)."""
+    _refuse_missing(database)
+    # The copy waits beside the database (its disk has room for it; /tmp may not).
+    scratch_parent = database.parent if os.access(database.parent, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix=".backup-", dir=scratch_parent) as scratch:
+        # The database first: every attachment it lists was stored before its row was
+        # committed, so the evidence listed afterwards includes all of them.
+        copy = copy_database(database, Path(scratch) / ftbackup.DATABASE)
+        return ftbackup.write(copy, evidence_store(database), out, now_utc())
+
+
+def _refuse_missing(database: Path) -> None:
     if not database.is_file():
         raise DatabaseError(f"there is no database at {database}")
-    target = out if out is not None else _backup_path(database, "manual", now_utc())
-    if target.resolve() == database.resolve():
-        raise DatabaseError("a backup cannot replace the database it copies")
-    return copy_database(database, target)
+
+
+def _refuse_unreachable(chosen: Path) -> None:
+    # Never created here: an unmounted network drive's path would become a local folder.
+    if not chosen.is_dir():
+        raise DatabaseError(
+            f"the backup folder {chosen} cannot be reached (is the drive connected?); "
+            "no backup was written there"
+        )
 
 
 def backup_before_migration(database: Path, from_revision: str) -> Path:
@@ -199,20 +280,18 @@ def backup_before_migration(database: Path, from_revision: str) -> Path:
 # --- Listing and retention ---------------------------------------------------------------
 
 
-def _name_pattern(database: Path) -> re.Pattern[str]:
+def _name_pattern(database: Path, suffix: str = DATABASE_SUFFIX) -> re.Pattern[str]:
     return re.compile(
         re.escape(database.stem)
         + r"-(?P<kind>daily|manual|before-restore|before-upgrade-[^-]+)"
-        + r"-(?P<stamp>\d{8}T\d{6})(?:\.(?P<ms>\d{3}))?Z\.sqlite3"
+        + r"-(?P<stamp>\d{8}T\d{6})(?:\.(?P<ms>\d{3}))?Z"
+        + re.escape(suffix)
     )
 
 
-def list_backups(database: Path) -> list[Backup]:
-    """Every backup of ``database`` in its backups folder, newest first."""
-    folder = backups_folder(database)
+def _backups_in(folder: Path, pattern: re.Pattern[str]) -> list[Backup]:
     if not folder.is_dir():
         return []
-    pattern = _name_pattern(database)
     found = []
     for path in folder.iterdir():
         match = pattern.fullmatch(path.name)
@@ -221,12 +300,27 @@ def list_backups(database: Path) -> list[Backup]:
                 tzinfo=UTC, microsecond=int(match["ms"] or 0) * 1000
             )
             found.append(Backup(path, match["kind"], taken))
+    return found
+
+
+def list_backups(database: Path, chosen: Path | None = None) -> list[Backup]:
+    """Every backup of ``database`` in its backups folder and, given the person's chosen
+    backup folder, in its subfolder there; newest first."""
+    found = _backups_in(backups_folder(database), _name_pattern(database))
+    if chosen is not None:
+        found += list_offsite_backups(database, chosen)
     return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
 
 
-def last_backup_time(database: Path) -> datetime | None:
+def list_offsite_backups(database: Path, chosen: Path) -> list[Backup]:
+    folder = offsite_folder(database, chosen)
+    found = _backups_in(folder, _name_pattern(database, ftbackup.SUFFIX))
+    return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
+
+
+def last_backup_time(database: Path, chosen: Path | None = None) -> datetime | None:
     """When the newest backup of any kind was taken (UTC), or None when there is none."""
-    backups = list_backups(database)
+    backups = list_backups(database, chosen)
     return backups[0].taken_at if backups else None
 
 
@@ -256,14 +350,22 @@ def _month(backup: Backup) -> tuple[int, int]:
     return (backup.taken_at.year, backup.taken_at.month)
 
 
-def prune_backups(database: Path) -> list[Path]:
-    """Delete daily backups the retention rule no longer keeps; returns what was deleted."""
-    backups = list_backups(database)
+def _prune(backups: list[Backup]) -> list[Path]:
     keep = daily_backups_to_keep(backups)
     removed = [b.path for b in backups if b.kind == "daily" and b.path not in keep]
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
+
+
+def prune_backups(database: Path) -> list[Path]:
+    """Delete daily backups the retention rule no longer keeps; returns what was deleted."""
+    return _prune(list_backups(database))
+
+
+def prune_offsite_backups(database: Path, chosen: Path) -> list[Path]:
+    """The same rule in this database's subfolder of the chosen backup folder."""
+    return _prune(list_offsite_backups(database, chosen))
 
 
 # --- On open -----------------------------------------------------------------------------
@@ -284,9 +386,12 @@ def check_before_open(database: Path) -> None:
 
 def daily_backup_due(database: Path) -> bool:
     """Cheap: one look at the backups folder for today's daily backup."""
-    folder = backups_folder(database)
+    return _daily_due(backups_folder(database), database.stem, DATABASE_SUFFIX)
+
+
+def _daily_due(folder: Path, stem: str, suffix: str) -> bool:
     today = now_utc().strftime("%Y%m%d")
-    return not any(folder.glob(f"{_glob_escape(database.stem)}-daily-{today}T*.sqlite3"))
+    return not any(folder.glob(f"{_glob_escape(stem)}-daily-{today}T*{suffix}"))
 
 
 def _glob_escape(text: str) -> str:
@@ -312,40 +417,99 @@ def daily_backup(database: Path) -> Path | None:
     return taken
 
 
+def daily_offsite_backup(database: Path, chosen: Path) -> Path | None:
+    """Today's automatic ``.ftbackup`` into the chosen backup folder, if due there and the
+    database holds data; then the retention rule there. Raises DatabaseError when the folder
+    cannot be reached or written (the caller shows it; the database is not affected)."""
+    _refuse_unreachable(chosen)
+    folder = offsite_folder(database, chosen)
+    if not _daily_due(folder, database.stem, ftbackup.SUFFIX) or not _has_data(database):
+        return None
+    try:
+        written = backup_to_folder(database, chosen, "daily")
+    except OSError as exc:
+        raise DatabaseError(
+            f"the daily backup could not be written to {folder}: {exc.strerror or exc}"
+        ) from exc
+    prune_offsite_backups(database, chosen)
+    return written.path
+
+
 # --- Restoring ---------------------------------------------------------------------------
 
 
-def check_restorable(source: Path) -> None:
-    """Refuse anything but a sound Fundtracker database."""
+def check_restorable(source: Path, label: str | None = None) -> None:
+    """Refuse anything but a sound Fundtracker database (``label`` names it in messages)."""
+    name = label or str(source)
     if not source.is_file():
-        raise DatabaseError(f"there is no file at {source}")
+        raise DatabaseError(f"there is no file at {name}")
     with source.open("rb") as handle:
         is_sqlite = handle.read(16) == SQLITE_HEADER
     if is_sqlite and not integrity_ok(source):
-        raise DatabaseError(f"{source} fails SQLite's integrity check; nothing was restored")
+        raise DatabaseError(f"{name} fails SQLite's integrity check; nothing was restored")
     if not has_fundtracker_schema(source):
-        raise DatabaseError(f"{source} is not a Fundtracker database; nothing was restored")
+        raise DatabaseError(f"{name} is not a Fundtracker database; nothing was restored")
 
 
 def restore(database: Path, source: Path) -> Path | None:
-    """Replace ``database`` with the backup ``source``, atomically, keeping a copy of the
-    current database first. Returns that copy (None when there was no database).
+    """Replace ``database`` with the backup ``source`` — a database copy (``.sqlite3``) or an
+    ``.ftbackup``, whose evidence files are put back in the evidence store too — atomically,
+    keeping a copy of the current database first. Returns that copy (None when there was no
+    database).
 
     Only while no other program has the database open: the check takes SQLite's exclusive
     lock, and holds it until the new file is in place."""
-    check_restorable(source)
-    if source.resolve() == database.resolve():
+    if source.is_file() and source.resolve() == database.resolve():
         raise DatabaseError("that file is the database itself; nothing to restore")
+    if source.is_file() and ftbackup.is_ftbackup(source):
+        with ftbackup.unpacked(source, database.parent) as unpacked:
+            label = f"the database in {source}"
+            check_restorable(unpacked.database, label)
+            return _replace_database(database, unpacked.database, unpacked.evidence)
+    check_restorable(source)
+    return _replace_database(database, source, {})
+
+
+def open_copy(source: Path, folder: Path) -> Path:
+    """A hand-over copy (or any backup) opened as a new database in ``folder``, with its
+    evidence in the evidence store beside it. Returns the new database's path."""
+    database = folder / COPY_NAME
+    if database.exists():
+        raise DatabaseError(
+            f"{folder} already holds a database ({COPY_NAME}); choose an empty folder — "
+            "nothing was changed"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    restore(database, source)
+    return database
+
+
+def _replace_database(database: Path, source: Path, evidence: dict[str, Path]) -> Path | None:
     staged = copy_database(source, database.with_name(database.name + ".restoring"))
     try:
         with _ExclusiveAccess(database) as lock:
             kept = _keep_current(database, lock)
+            _put_back_evidence(evidence_store(database), evidence)
             for suffix in ("-wal", "-shm"):
                 Path(str(database) + suffix).unlink(missing_ok=True)
+            if database.exists():  # an owner-only database stays owner-only
+                os.chmod(staged, stat.S_IMODE(database.stat().st_mode))
             staged.replace(database)
     finally:
         staged.unlink(missing_ok=True)
     return kept
+
+
+def _put_back_evidence(store: Path, evidence: dict[str, Path]) -> None:
+    """Checked evidence files into the store under their SHA-256. Only files missing (or no
+    longer matching their name) are written: the rest are already the very same bytes."""
+    for sha, unpacked_file in evidence.items():
+        target = store / sha[:2] / sha
+        if target.is_file() and ftbackup.sha256_of(target) == sha:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _fsync(unpacked_file)
+        unpacked_file.replace(target)  # the scratch folder is on the same disk
 
 
 class _ExclusiveAccess:

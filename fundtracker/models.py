@@ -160,6 +160,9 @@ class Grant(Versioned, Base):
     aligned_plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     local_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     conditions: Mapped[str] = mapped_column(Text, default="")
+    # When the year was closed (docs/FIGURES.md, Year end): a closed grant is read-only
+    # until it is reopened with a reason.
+    closed_at: Mapped[datetime | None]
 
     aligned_plan: Mapped[Plan] = relationship(foreign_keys=[aligned_plan_id])
     local_plan: Mapped[Plan | None] = relationship(foreign_keys=[local_plan_id])
@@ -540,6 +543,31 @@ class Virement(Versioned, Base):
 
     def audit_label(self) -> str:
         return f"virement {self.approval}"
+
+
+class ImportExclusion(Base):
+    """A ledger line the officer excluded from a grant as *not this grant* (another fund's
+    line, income), remembered by the importer's fingerprint so a re-import excludes it again."""
+
+    __tablename__ = "import_exclusions"
+    __table_args__ = (UniqueConstraint("grant_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))  # hex of the importer's natural key
+    date: Mapped[date] = mapped_column(Date)
+    supplier: Mapped[str] = mapped_column(String(300), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    net: Mapped[Decimal]
+    vat: Mapped[Decimal]
+    reason: Mapped[str] = mapped_column(Text, default="")  # "row 12", "cost_centre=SS01"
+    excluded_at: Mapped[datetime]
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return f"excluded {self.date:%d/%m/%Y} {self.supplier} {self.net}"
 
 
 class Setting(Base):

@@ -25,13 +25,12 @@ from typing import Any
 from sqlalchemy import select
 
 from fundtracker.errors import FundtrackerError, NotFoundError
-from fundtracker.files import write_with
+from fundtracker.files import EVIDENCE_FOLDER, write_with
 from fundtracker.models import Attachment, SpendLine
 from fundtracker.periods import Period
 from fundtracker.safe_text import csv_safe
 from fundtracker.storage import Database
 
-EVIDENCE_FOLDER = "evidence"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
 TRANSACTION_COLUMNS = (
