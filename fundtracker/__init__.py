@@ -1,3 +1,15 @@
 """Fundtracker's core: domain, storage, services, import, figures, export and CLI. No Qt here."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+
+def _installed_version() -> str:
+    # One source of truth: pyproject.toml's version, as recorded by the installer (pip, pipx,
+    # PyInstaller's copied metadata). A bare source tree that was never installed has none.
+    try:
+        return version("fundtracker")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _installed_version()

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QLockFile, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from fundtracker import __version__
 from fundtracker.errors import FundtrackerError
 from fundtracker.storage import Database, data_dir, open_database, resolve_url
 from ui import errors, resources
@@ -29,6 +30,7 @@ SCREENSHOT_SIZE = (1280, 800)
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fundtracker", description="Fundtracker desktop app")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--database", metavar="DB", help="a database file or SQLAlchemy URL")
     parser.add_argument("--demo", action="store_true", help="open a fresh demo database")
     parser.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import fundtracker
 from fundtracker.periods import Period
 from fundtracker.services.grants import list_grants
 from ui import resources
@@ -337,11 +339,15 @@ class MainWindow(QMainWindow):
         )
 
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Fundtracker",
-            "<b>Fundtracker</b><br>Tracks a Police and Crime Commissioner's grant to a "
-            "Community Safety Partnership: projects, spend, priorities and monitoring returns.",
+        QMessageBox.about(self, "About Fundtracker", self.about_text())
+
+    def about_text(self) -> str:
+        """The version and the database in use: the first two things support asks for."""
+        return (
+            f"<b>Fundtracker {html.escape(fundtracker.__version__)}</b><br>Tracks a Police "
+            "and Crime Commissioner's grant to a Community Safety Partnership: projects, "
+            "spend, priorities and monitoring returns.<br><br>"
+            f"Database: {html.escape(self.db.display_name)}"
         )
 
     # --- drag and drop, state ------------------------------------------------------------

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from fundtracker import __version__
 from fundtracker.cli.context import Context, UsageError
 from fundtracker.errors import FundtrackerError
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Track a PCC grant to a Community Safety Partnership: projects, spend, "
         "priorities and monitoring returns.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--database",
         metavar="DB",
