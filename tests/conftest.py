@@ -24,7 +24,7 @@ from fundtracker.storage import Database, open_database
 
 POSTGRES_ENV = "FUNDTRACKER_TEST_POSTGRES"
 ROOT = Path(__file__).resolve().parent.parent
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+REAL_DATA = Path(__file__).resolve().parent / "data" / "real"  # in the repository: OGL v3.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -119,5 +119,5 @@ def demo_db(db: Database, database_url: str, demo_year_template: str) -> Databas
 @pytest.fixture
 def real_data() -> Path:
     if not REAL_DATA.is_dir():
-        pytest.skip(f"the shared real ledger files are not present at {REAL_DATA}")
+        pytest.skip(f"the real ledger files are not present at {REAL_DATA}")
     return REAL_DATA
