@@ -118,6 +118,11 @@ class Plan(Versioned, Base):
     kind: Mapped[str] = mapped_column(String(20))
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
+    # The version of this plan that this one replaced from its ``effective_from`` (None for a
+    # first version). Projects keep their weights against the version they were set on.
+    # A plain id, not a foreign key: SQLite could add a foreign key only by copying the plans
+    # table, which its cascades would empty of priorities.
+    previous_id: Mapped[int | None] = mapped_column(Integer)
 
     priorities: Mapped[list[Priority]] = relationship(
         back_populates="plan", order_by="Priority.position", cascade="all, delete-orphan"
@@ -138,6 +143,9 @@ class Priority(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     parent_code: Mapped[str | None] = mapped_column(String(40))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # A retired priority keeps its code and its weights (past figures stay as they were) but
+    # takes no new ones.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[Plan] = relationship(back_populates="priorities")
 
@@ -190,6 +198,8 @@ class Payment(Base):
     date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal]
     received: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The day the money arrived, when the officer recorded it (``date`` is when it was due).
+    received_on: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     grant: Mapped[Grant] = relationship(back_populates="payments")
