@@ -36,6 +36,7 @@ from fundtracker.periods import Period
 from fundtracker.services.grants import get_grant
 from fundtracker.services.locks import refuse_locked_date
 from fundtracker.storage import Database
+from fundtracker.year_end import refuse_closed
 
 TEXT_LIMITS = {
     "supplier": 300,
@@ -139,6 +140,7 @@ def add_spend(
         raise ValidationError(missing)
     with db.unit_of_work(reason) as session:
         grant = get_grant(session, grant_reference)
+        refuse_closed(grant)  # a closed year is read-only
         refuse_locked_date(session, grant, fields["date"], "a spend line")
         line = SpendLine(
             grant_id=grant.id, vat=Decimal("0.00"), vat_recoverable=True, status="paid"
@@ -181,6 +183,7 @@ def update_spend(
     with db.unit_of_work(reason) as session:
         line = _load_line(session, line_id, expected_version)
         grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)  # a closed year is read-only
         refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
         if "date" in fields:
             refuse_locked_date(session, grant, fields["date"], f"spend line {line_id}")
@@ -213,6 +216,7 @@ def delete_spend(
     with db.unit_of_work(reason) as session:
         line = _load_line(session, line_id, expected_version)
         grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)  # a closed year is read-only
         refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
         deleted = DeletedSpend(
             {name: getattr(line, name) for name in _RESTORED_COLUMNS},
@@ -226,6 +230,7 @@ def restore_spend(db: Database, deleted: DeletedSpend, reason: str = "") -> Spen
     """Put a deleted line back as it was (the undo of a delete), under the same lock."""
     with db.unit_of_work(reason) as session:
         grant = session.get_one(Grant, deleted.columns["grant_id"])
+        refuse_closed(grant)  # a closed year is read-only
         line_id = deleted.columns["id"]
         refuse_locked_date(session, grant, deleted.columns["date"], f"spend line {line_id}")
         if session.get(SpendLine, line_id) is not None:
@@ -293,6 +298,7 @@ def split_spend(
     with db.unit_of_work(reason) as session:
         line = _load_line(session, line_id, None)
         grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)  # a closed year is read-only
         refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
         amounts = _split_amounts(line, parts)
         allocation_ids = [_allocation_id(session, grant, code) for code, _ in parts]
@@ -321,6 +327,7 @@ def rejoin_spend(
     with db.unit_of_work(reason) as session:
         line = _load_line(session, line_id, None)
         grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)  # a closed year is read-only
         refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
         for part_id in part_ids:
             part = _load_line(session, part_id, None)
@@ -396,6 +403,7 @@ def assign_spend(
         if len(grant_ids) > 1:
             raise ValidationError(FieldError("lines", "the lines belong to different grants"))
         grant = session.get_one(Grant, grant_ids.pop())
+        refuse_closed(grant)  # a closed year is read-only
         allocation_id = _allocation_id(session, grant, code)
         for line in lines:
             refuse_locked_date(session, grant, line.date, f"spend line {line.id}")
