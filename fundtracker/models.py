@@ -195,11 +195,12 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    # The day the money arrived, when the officer recorded it (``date`` is when it was due).
+    # Declared before ``date``, whose attribute would otherwise shadow the type here.
+    received_on: Mapped[date | None] = mapped_column(Date)
     date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal]
     received: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The day the money arrived, when the officer recorded it (``date`` is when it was due).
-    received_on: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     grant: Mapped[Grant] = relationship(back_populates="payments")
