@@ -15,10 +15,11 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from fundtracker.errors import FundtrackerError
-from fundtracker.services.grants import grant_spec, import_grant, load_grant
+from fundtracker.operations.grant_files import ImportGrantFile
+from fundtracker.services.grants import grant_spec, load_grant
 from fundtracker.setup_files import GrantSpec, grant_document, read_grant
-from ui.undo import ServiceCommand, run
-from ui.workspace import PROJECTS, Workspace
+from ui.undo import report
+from ui.workspace import Workspace
 
 Document = dict[str, Any]
 
@@ -45,18 +46,18 @@ def change_grant(
     parent: QWidget | None = None,
     on_error: Callable[[FundtrackerError], None] | None = None,
 ) -> bool:
-    """Apply ``change`` to the current grant's document, validated and undoable."""
-    before = grant_spec(load_grant(ws.db, ws.grant))
-
-    def do() -> None:
+    """Apply ``change`` to the current grant's document, validated and undoable; refused if
+    the grant changed since it was read."""
+    try:
+        before = grant_spec(load_grant(ws.db, ws.grant))
         document = editable_document(before)
         change(document)
-        import_grant(ws.db, read_grant(document), reason="desktop app")
-
-    def undo() -> None:
-        import_grant(ws.db, before, reason="undo")
-
-    return run(ServiceCommand(ws, text, do, undo, [PROJECTS], parent), on_error)
+        after = read_grant(document)
+    except FundtrackerError as error:
+        report(error, parent, on_error)
+        return False
+    operation = ImportGrantFile(after, text, expected=before)
+    return ws.run(operation, parent, on_error) is not None
 
 
 def percent_total(texts: list[str]) -> Decimal | None:

@@ -1,82 +1,65 @@
-"""Undoable edits: each command calls core services to do, and calls them again to undo.
+"""The undo stack holds what core operations did (``Changes``); undo and redo run the inverse
+the core built, which checks versions like any edit, so an undo never overwrites someone
+else's later change.
 
-A command runs once *before* it is pushed, so a refused change (a validation error, a lock)
-never reaches the stack; afterwards Ctrl+Z / Ctrl+Shift+Z replay it through the services.
+An operation runs once before it is pushed (``Workspace.run``), so a refused change never
+reaches the stack; pushing calls ``redo`` once more, which is skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QWidget
 
-from fundtracker.errors import ConflictError, FundtrackerError
+from fundtracker.errors import FundtrackerError
+from fundtracker.operations import Changes, undo
 from ui.errors import show_error
-from ui.workspace import Workspace
 
-Action = Callable[[], object]
+if TYPE_CHECKING:
+    from ui.workspace import Workspace
+
+ErrorHandler = Callable[[FundtrackerError], None]
 
 
-class ServiceCommand(QUndoCommand):
-    """``do`` and ``undo`` are callables over services; ``kinds`` say what they change."""
+class OperationCommand(QUndoCommand):
+    """One step on the stack: ``changes`` is what the last run did; its inverse is the next
+    step back (undo) or forward again (redo)."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        text: str,
-        do: Action,
-        undo: Action,
-        kinds: Iterable[str],
-        parent_widget: QWidget | None = None,
-    ) -> None:
-        super().__init__(text)
+    def __init__(self, workspace: Workspace, changes: Changes, parent: QWidget | None) -> None:
+        super().__init__(changes.description)
         self.workspace = workspace
-        self.kinds = tuple(kinds)
-        self.parent_widget = parent_widget
-        self._do = do
-        self._undo = undo
-        self._first = True
-
-    def do_first(self) -> None:
-        """The change itself, before the command is pushed (a refusal raises here)."""
-        self._do()
+        self.changes = changes
+        self.parent_widget = parent
+        self._pushed = False
+        if changes.inverse is None:
+            self.setObsolete(True)  # nothing to undo: the stack drops it
 
     def redo(self) -> None:
-        if self._first:  # already done by run(); pushing calls redo once more
-            self._first = False
+        if not self._pushed:  # the operation already ran in Workspace.run
+            self._pushed = True
             return
-        self._replay(self._do)
+        self._step("redo")
 
     def undo(self) -> None:
-        self._replay(self._undo)
+        self._step("undo")
 
-    def _replay(self, action: Action) -> None:
+    def _step(self, word: str) -> None:
         try:
-            action()
+            self.changes = undo(self.workspace.db, self.changes, word)
         except FundtrackerError as error:
-            # The data moved on (a lock, a conflict): drop this step rather than pretend.
+            # The data moved on (a lock, someone else's change): drop this step, say why.
             self.setObsolete(True)
+            self.workspace.notify(*self.changes.kinds)
             show_error(self.parent_widget, error)
-        self.workspace.notify(*self.kinds)
+            return
+        self.workspace.follow(self.changes)
 
 
-def run(
-    command: ServiceCommand, on_error: Callable[[FundtrackerError], None] | None = None
-) -> bool:
-    """Do the command now; push it when it worked. A refusal goes to ``on_error`` (to show it
-    beside the field) or, by default, to a message."""
-    workspace = command.workspace
-    try:
-        command.do_first()
-    except FundtrackerError as error:
-        if isinstance(error, ConflictError):  # show the current values before explaining
-            workspace.notify(*command.kinds)
-        if on_error is not None:
-            on_error(error)
-        else:
-            show_error(command.parent_widget, error)
-        return False
-    workspace.undo_stack.push(command)
-    workspace.notify(*command.kinds)
-    return True
+def report(error: FundtrackerError, parent: QWidget | None, on_error: ErrorHandler | None) -> None:
+    if on_error is not None:
+        on_error(error)
+    else:
+        show_error(parent, error)

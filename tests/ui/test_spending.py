@@ -127,7 +127,7 @@ def test_edit_in_place_then_undo_restores_the_old_value(
         reasons = session.scalars(
             select(AuditEvent.reason).where(AuditEvent.entity_id == row.id)
         ).all()
-    assert "undo edit" in reasons
+    assert f"undo: Change supplier of line {row.id}" in reasons
 
 
 def test_a_stale_edit_is_refused_as_a_conflict(
