@@ -104,13 +104,14 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         workspace.changed.connect(self._on_changed)
+        workspace.grant_changed.connect(self._select_grant)
         self.fill_grants()
         self.restore_state()
 
     # --- building ------------------------------------------------------------------------
 
     def _build_body(self) -> None:
-        self.sidebar = QListWidget(objectName="sidebar")
+        self.sidebar = named(QListWidget(), "sidebar")
         self.sidebar.setAccessibleName("Pages")
         self.sidebar.setMinimumWidth(140)
         self.sidebar.setMaximumWidth(240)
@@ -244,16 +245,25 @@ class MainWindow(QMainWindow):
         if GRANTS in kinds:
             self.fill_grants()
 
+    def _select_grant(self, reference: str) -> None:
+        """The selector shows the workspace's current grant, whoever changed it."""
+        found = self.grant_box.findData(reference)
+        if found >= 0 and found != self.grant_box.currentIndex():
+            self.grant_box.blockSignals(True)
+            self.grant_box.setCurrentIndex(found)
+            self.grant_box.blockSignals(False)
+
     def page(self, name: str) -> Page:
         """The page called ``name``, built (and its remembered sizes restored) on first use."""
         if name not in self.pages:
             number = [n for n, _t in PAGES].index(name)
-            page = make_page(self.workspace, name, PAGES[number][1])
+            page = make_page(self.workspace, name)
             self.pages[name] = page
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, page)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            if placeholder is not None:  # always there: every page starts as a placeholder
+                self.stack.removeWidget(placeholder)
+                placeholder.deleteLater()
             self._restore_page_state(name, page)
         return self.pages[name]
 

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
 from fundtracker.errors import FundtrackerError
 from fundtracker.models import Grant, Payment
 from fundtracker.money import ZERO, format_money
-from fundtracker.services.grants import grant_spec, import_grant, load_grant
+from fundtracker.operations.grant_files import ImportGrantFile
+from fundtracker.services.grants import grant_spec, load_grant
 from fundtracker.setup_files import grant_to_toml, load_toml, read_grant
 from ui.errors import show_error
 from ui.models.table import Column, RowsModel
 from ui.pages.base import Page, notice
-from ui.workspace import GRANTS, PROJECTS, Workspace
+from ui.workspace import GRANT, GRANTS, PROJECTS, Workspace
 
 PAYMENT_COLUMNS: list[Column[Payment]] = [
     Column("Date", lambda p: f"{p.date:%d/%m/%Y}"),
@@ -132,18 +133,14 @@ class GrantsPage(Page):
             self.import_path(Path(path))
 
     def import_path(self, path: Path) -> bool:
-        """Create or update a grant from its setup file (the import itself is one change; a
-        grant file is the record of what was agreed, so it is not undone from here)."""
+        """Create or update a grant from its setup file, as one undoable step; the grant it
+        names becomes the current one."""
         try:
-            grant, _created = import_grant(
-                self.db, read_grant(load_toml(path)), reason=f"imported {path.name}"
-            )
+            spec = read_grant(load_toml(path))
         except FundtrackerError as error:
             show_error(self, error)
             return False
-        self.workspace.notify(GRANTS, PROJECTS)
-        self.workspace.set_grant(grant.reference)
-        return True
+        return self.workspace.run(ImportGrantFile(spec, path.name), self) is not None
 
     def export_file(self) -> None:
         reference = self.workspace.grant

@@ -30,9 +30,10 @@ from fundtracker.errors import FundtrackerError
 from fundtracker.figures import AllocationFigures, Report, build_report, default_period
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
+from fundtracker.operations.narratives import SetNarrative
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.returns.evidence import write_evidence_pack
-from fundtracker.returns.narratives import computed_rag, get_narratives, set_narrative
+from fundtracker.returns.narratives import computed_rag, get_narratives
 from fundtracker.returns.submission import (
     SubmissionInfo,
     export_return,
@@ -324,22 +325,8 @@ class ReturnsPage(Page):
     # --- narratives --------------------------------------------------------------------------
 
     def _edit_narrative(self, code: str, field: str, old: str, new: str) -> bool:
-        ws, reference, period = self.workspace, self.workspace.grant, self.period()
-
-        def apply(text: str, reason: str) -> None:
-            set_narrative(ws.db, reference, period, code, {field: text}, reason=reason)
-
-        label = field.replace("_", " ")
-        return run(
-            ServiceCommand(
-                ws,
-                f"Change {label} of {code} for {period}",
-                lambda: apply(new, "desktop app"),
-                lambda: apply(old, "undo"),
-                [RETURNS],
-                self,
-            )
-        )
+        operation = SetNarrative(self.workspace.grant, self.period(), code, {field: new})
+        return self.workspace.run(operation, self) is not None
 
     # --- files -------------------------------------------------------------------------------
 

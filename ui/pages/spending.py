@@ -219,10 +219,13 @@ class SpendingPage(Page):
             self.projects = [(a.code, a.name) for a in loaded.allocations]
             self._fill_period_filter(loaded.start_date, loaded.end_date)
         self._fill_project_choices()
-        keep = self.model.rowCount()
-        scroll = self.table.verticalScrollBar().value()
-        self.model.show(grant, self.current_filter()) if keep == 0 else self.model.reload(keep)
-        self.table.verticalScrollBar().setValue(scroll)
+        if self.model.grant != grant:  # another grant: its own lines, from the top
+            self.clear_entry()
+            self.model.show(grant, self.current_filter())
+        else:  # the same grant changed: keep the rows read so far and the scroll position
+            scroll = self.table.verticalScrollBar().value()
+            self.model.reload(self.model.rowCount())
+            self.table.verticalScrollBar().setValue(scroll)
         self.summary.setText("Counting…")  # the totals follow from a background thread
 
     def _fill_period_filter(self, start: Any, end: Any) -> None:
@@ -304,9 +307,7 @@ class SpendingPage(Page):
     # --- editing -----------------------------------------------------------------------------
 
     def _edit_cell(self, row: LedgerRow, field: str, text: str) -> bool:
-        return spend_commands.edit_line(
-            self.workspace, row, field, text, edit_text(row, field), self
-        )
+        return spend_commands.edit_line(self.workspace, row, field, text, self)
 
     def selected_rows(self) -> list[LedgerRow]:
         selection = self.table.selectionModel()
@@ -342,13 +343,18 @@ class SpendingPage(Page):
         added = spend_commands.add_line(self.workspace, values, self, self._show_entry_error)
         if added is None:
             return
-        for field in ("supplier", "description", "reference", "net", "vat"):
-            widget = self.entry[field]
-            assert isinstance(widget, QLineEdit)
-            widget.clear()
+        self.clear_entry(keep_date=True)
         self.entry["date"].setFocus()
         self.refresh_now()  # show the new line now, not after the event loop comes round
         self.select_line(added)
+
+    def clear_entry(self, keep_date: bool = False) -> None:
+        """Empty the typed-in line (after adding it, or when the grant changes, so a line
+        half-typed for one grant never goes into another)."""
+        for field, widget in self.entry.items():
+            if isinstance(widget, QLineEdit) and not (keep_date and field == "date"):
+                widget.clear()
+        self._clear_entry_errors()
 
     def _clear_entry_errors(self) -> None:
         self.entry_error.clear()
