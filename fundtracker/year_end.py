@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,9 @@ from fundtracker.periods import Period, reporting_periods
 from fundtracker.services.grants import get_grant
 from fundtracker.services.locks import submitted_for_period
 from fundtracker.storage import Database, utcnow
+
+if TYPE_CHECKING:
+    from fundtracker.figures import Report
 
 ZERO = Decimal("0.00")
 # Open commitments named in a refusal: enough to find them, not a page of ids.
@@ -76,6 +80,17 @@ def year_end_statement(db: Database, grant_reference: str) -> YearEndStatement:
     grant = load_grant(db, grant_reference)
     report = report_for(db, grant, last_period(grant))
     return statement_from(grant.award, received_total(grant), report.summary.spend_to_date)
+
+
+def year_end_block(db: Database, report: Report) -> dict[str, dict[str, str]]:
+    """``{"year_end": …}`` for the report JSON of the grant's last period, else nothing."""
+    from fundtracker.services.grants import load_grant
+
+    grant = load_grant(db, report.grant.reference)
+    if report.period != last_period(grant):
+        return {}
+    spend = report.summary.spend_to_date
+    return {"year_end": statement_from(grant.award, received_total(grant), spend).to_json()}
 
 
 # --- Read-only when closed -------------------------------------------------------------------

@@ -27,6 +27,7 @@ def _command_modules() -> list[object]:
         return_commands,
         setup_commands,
         spend_commands,
+        year_commands,
     )
 
     return [
@@ -36,6 +37,7 @@ def _command_modules() -> list[object]:
         backup_commands,
         import_commands,
         return_commands,
+        year_commands,  # adds to setup_commands' grant command
     ]
 
 

@@ -12,6 +12,7 @@ from fundtracker.cli.context import Context, add_database_option, add_format_opt
 from fundtracker.figures import QUARTER_KEYS, Report, build_report
 from fundtracker.money import format_money
 from fundtracker.periods import Period
+from fundtracker.year_end import year_end_block
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +50,7 @@ def register(subparsers: Any) -> None:
 def run_report(ctx: Context) -> int:
     report = build_report(ctx.db, ctx.args.grant, Period.parse(ctx.args.period))
     if ctx.args.format == "json":
-        ctx.print_json(report.to_json())
+        ctx.print_json({**report.to_json(), **year_end_block(ctx.db, report)})
     else:
         print_report(ctx, report)
     return 0
