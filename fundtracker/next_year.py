@@ -223,7 +223,7 @@ def _copied_weights(old: Allocation, grant: Grant, notes: list[str]) -> list[Wei
         kept += [
             Weight(priority=codes[w.priority.code], basis_points=w.basis_points) for w in local
         ]
-    else:
+    elif local:
         notes.append(f"{old.code}: set its weights for {new_local.key}")
     return kept
 
@@ -295,18 +295,19 @@ def move_lines(
 ) -> list[tuple[int, int]]:
     """Move lines (each at the version seen) to the target grant, all or none, keeping their
     project by code (unassigned when the target has no project of that code). A line dated
-    after its grant's end is not in that grant's figures, so it may leave a closed grant;
-    any other line obeys the closed year and the submission lock. Returns (id, new version)."""
+    after a grant's end is not in that grant's figures, so it may leave (or, on undo, come back
+    to) a closed grant; any other line obeys the closed year; both obey the submission lock.
+    Returns (id, new version)."""
     moved: list[tuple[int, int]] = []
     with db.unit_of_work(reason or f"move lines to {target_reference}") as session:
         target = get_grant(session, target_reference)
-        refuse_closed(target)
         codes = {a.code: a.id for a in target.allocations}
         for line_id, version in line_versions:
             line = _line_at(session, line_id, version)
             source = session.get_one(Grant, line.grant_id)
-            if line.date <= source.end_date:
-                refuse_closed(source)
+            for grant in (source, target):
+                if line.date <= grant.end_date:
+                    refuse_closed(grant)
             refuse_locked_date(session, source, line.counted_on, f"spend line {line.id}")
             refuse_locked_date(session, target, line.date, f"spend line {line.id}")
             code = line.allocation.code if line.allocation else None
