@@ -1,9 +1,12 @@
 """The figures engine: every number a return, chart or check shows, as plain data.
 
-A report is *as at the end of a period*: it counts lines dated from the grant's start to the
+A report is *as at the end of a period*: it counts lines dated inside the grant and *counted
+on* (their date, or for a late line the first day after the latest submitted period) up to the
 period end (lines outside the grant's dates are left out; the ``SPEND_OUTSIDE_GRANT`` check
-names them). Spend is summed in SQL over integer pence, grouped by allocation, status and
-day, so a report over a million lines reads a few thousand rows; everything else (quarters,
+names them). A commitment released on or before the period end is no longer committed.
+Budgets and profiles include the virements effective by the period end. Spend is summed in
+SQL over integer pence, grouped by allocation, status and day, so a report over a million
+lines reads a few thousand rows; everything else (quarters,
 profiles, forecasts, priority splits) is worked out in Python from those totals, in whole
 pence.
 docs/FIGURES.md defines every figure for users.
@@ -22,7 +25,15 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.sql.expression import case
 
 from fundtracker.errors import NotFoundError, PeriodError
-from fundtracker.models import ACTUAL_STATUSES, Allocation, Grant, Narrative, Plan, SpendLine
+from fundtracker.models import (
+    ACTUAL_STATUSES,
+    Allocation,
+    Grant,
+    Narrative,
+    Plan,
+    SpendLine,
+    Virement,
+)
 from fundtracker.money import from_pence, money_str, split_largest_remainder, to_pence
 from fundtracker.periods import Period, month_ends, quarters_between
 from fundtracker.services.grants import load_grant
@@ -83,6 +94,8 @@ class Summary:
     forecast_outturn: Decimal
     projected_underspend: Decimal
     projected_overspend: Decimal
+    original_allocated: Decimal  # project budgets before any virement
+    virements: Decimal  # budget moved between projects by virements in effect (in total)
 
     def to_json(self) -> dict[str, str]:
         return {name: money_str(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -113,9 +126,30 @@ class AllocationFigures:
     profile_remaining: Decimal  # planned spend of the grant's quarters after the period
     forecast_outturn: Decimal
     forecast_entered: bool  # True when the officer's narrative forecast was used
+    forecast_entered_in: str | None  # the period whose narrative gave that forecast
     variance: Decimal  # budget - forecast outturn; positive = underspend
     weights: tuple[WeightShare, ...]
     lines: int  # spend lines counted (actual and committed, up to the period end)
+    original_budget: Decimal = Decimal("0.00")  # the budget before virements
+    virements: Decimal = Decimal("0.00")  # net budget moved in (+) or out (-) by virements
+
+    @property
+    def spent_and_committed(self) -> Decimal:
+        """A: spend to date plus committed."""
+        return self.spend_to_date + self.committed
+
+    @property
+    def overspent(self) -> bool:
+        """Spent and committed more than the budget: Red whatever the forecast says."""
+        return self.spent_and_committed > self.budget
+
+    @property
+    def projected_overspend(self) -> Decimal:
+        return max(Decimal("0.00"), -self.variance)
+
+    @property
+    def projected_underspend(self) -> Decimal:
+        return max(Decimal("0.00"), self.variance)
 
     def weights_for(self, plan_key: str) -> tuple[WeightShare, ...]:
         return tuple(w for w in self.weights if w.plan == plan_key)
@@ -134,7 +168,13 @@ class AllocationFigures:
             "profile_remaining": money_str(self.profile_remaining),
             "forecast_outturn": money_str(self.forecast_outturn),
             "forecast_entered": self.forecast_entered,
+            "forecast_entered_in": self.forecast_entered_in,
             "variance": money_str(self.variance),
+            "projected_underspend": money_str(self.projected_underspend),
+            "projected_overspend": money_str(self.projected_overspend),
+            "overspent": self.overspent,
+            "original_budget": money_str(self.original_budget),
+            "virements": money_str(self.virements),
             "lines": self.lines,
             "weights": [
                 {"plan": w.plan, "code": w.code, "title": w.title, "percent": f"{w.percent:f}"}
@@ -193,6 +233,7 @@ class Report:
     allocations: tuple[AllocationFigures, ...]
     unassigned: UnassignedFigures
     priorities: tuple[PriorityFigures, ...]  # aligned plan's rows, then the local plan's
+    virements: tuple[VirementFigures, ...] = ()  # in effect by the period end
 
     @property
     def plans(self) -> tuple[PlanRef, ...]:
@@ -220,6 +261,31 @@ class Report:
             "allocations": [a.to_json() for a in self.allocations],
             "unassigned": self.unassigned.to_json(),
             "priorities": [p.to_json() for p in self.priorities],
+            "virements": [v.to_json() for v in self.virements],
+        }
+
+
+@dataclass(frozen=True)
+class VirementFigures:
+    """A budget move between two projects, with the funder's approval."""
+
+    from_code: str
+    to_code: str
+    amount: Decimal
+    approval: str
+    approved_on: date
+    effective: date
+    note: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "from": self.from_code,
+            "to": self.to_code,
+            "amount": money_str(self.amount),
+            "approval": self.approval,
+            "approved_on": self.approved_on.isoformat(),
+            "effective": self.effective.isoformat(),
+            "note": self.note,
         }
 
 
@@ -262,37 +328,54 @@ def claimable_pence() -> ColumnElement[Any]:
 
 @dataclass(frozen=True)
 class DayTotal:
-    """Claimable pence and line count of one allocation's lines of one status on one day."""
+    """Claimable pence and line count of one allocation's lines of one status counted on
+    one day (``released_on``: the day such commitments were released, if they were)."""
 
     allocation_id: int | None
     status: str
     day: date
     pence: int
     lines: int
+    released_on: date | None = None
+
+    def counts_at(self, as_at: date) -> bool:
+        """Whether these lines count in figures as at ``as_at``: an actual line always, a
+        commitment until the day it was released."""
+        return self.released_on is None or self.released_on > as_at
 
 
 def daily_totals(
     db: Database, grant: Grant, as_at: date, allocation_ids: Sequence[int] | None = None
 ) -> list[DayTotal]:
-    """Spend per allocation, status and day, over lines dated from the grant start to
-    ``as_at`` (never beyond the grant end).
+    """Spend per allocation, status and counted-on day, over lines dated inside the grant
+    and counted on or before ``as_at`` (never beyond the grant end).
 
     Grouping by these raw columns, in the order of the ``ix_spend_figures`` index, lets the
     database stream one covering index with no sort; a year is at most a few thousand rows,
-    bucketed into quarters or months in Python.
+    bucketed into quarters or months in Python. Commitments released by ``as_at`` are left
+    out.
     """
     query = select(
-        _LINES.allocation_id, _LINES.status, _LINES.date, func.sum(claimable_pence()), func.count()
+        _LINES.allocation_id,
+        _LINES.status,
+        _LINES.counted_on,
+        _LINES.released_on,
+        func.sum(claimable_pence()),
+        func.count(),
     ).where(
         _LINES.grant_id == grant.id,
+        _LINES.counted_on <= min(as_at, grant.end_date),
         _LINES.date >= grant.start_date,
-        _LINES.date <= min(as_at, grant.end_date),
+        _LINES.date <= grant.end_date,
     )
     if allocation_ids is not None:
         query = query.where(_LINES.allocation_id.in_(allocation_ids))
-    query = query.group_by(_LINES.allocation_id, _LINES.status, _LINES.date)
+    query = query.group_by(
+        _LINES.allocation_id, _LINES.status, _LINES.counted_on, _LINES.released_on
+    )
     with db.read() as session:
-        return [DayTotal(a, s, d, int(p), int(n)) for a, s, d, p, n in session.execute(query)]
+        rows = [DayTotal(a, s, d, int(p), int(n), r) for a, s, d, r, p, n in session.execute(query)]
+    return [row for row in rows if row.counts_at(as_at)]
 
 
 @dataclass
@@ -306,8 +389,8 @@ class _Totals:
 
 
 def _spend_totals(db: Database, grant: Grant, period: Period) -> dict[int | None, _Totals]:
-    """Actual spend per quarter of the period's year, actual to date and committed, per
-    allocation id (None = unassigned)."""
+    """Actual spend per quarter of the period's year (by counted-on day), actual to date and
+    committed, per allocation id (None = unassigned)."""
     year = period.year
     totals: dict[int | None, _Totals] = defaultdict(_Totals)
     for row in daily_totals(db, grant, period.end):
@@ -322,16 +405,41 @@ def _spend_totals(db: Database, grant: Grant, period: Period) -> dict[int | None
     return totals
 
 
-def _entered_forecasts(db: Database, grant: Grant, period: Period) -> dict[int, Decimal]:
-    """Forecast outturns the officer entered in narratives for exactly this period."""
-    query = select(Narrative.allocation_id, Narrative.forecast).where(
-        Narrative.grant_id == grant.id,
-        Narrative.period == str(period),
-        Narrative.forecast.is_not(None),
+@dataclass(frozen=True)
+class EnteredForecast:
+    amount: Decimal
+    period: str  # the period whose narrative holds it
+
+
+def _entered_forecasts(db: Database, grant: Grant, period: Period) -> dict[int, EnteredForecast]:
+    """The forecast outturn each project's officer entered most recently for this period or
+    an earlier one: a forecast holds from its period until a later one is entered. "Later"
+    is by period end, then (for periods ending together, such as Q2 and H1) the shorter."""
+    query = select(Narrative.allocation_id, Narrative.period, Narrative.forecast).where(
+        Narrative.grant_id == grant.id, Narrative.forecast.is_not(None)
     )
+    latest: dict[int, tuple[tuple[date, date], EnteredForecast]] = {}
     with db.read() as session:
-        rows = session.execute(query)
-        return {allocation_id: amount for allocation_id, amount in rows if amount is not None}
+        for allocation_id, code, amount in session.execute(query):
+            entered_for = Period.parse(code)
+            if amount is None or entered_for.end > period.end:
+                continue
+            rank = (entered_for.end, entered_for.start)
+            if allocation_id not in latest or rank > latest[allocation_id][0]:
+                latest[allocation_id] = (rank, EnteredForecast(amount, code))
+    return {allocation_id: item for allocation_id, (_, item) in latest.items()}
+
+
+def default_forecast(spent_and_committed: int, profile_to_date: int, profile_total: int) -> int:
+    """The forecast outturn (pence) of a project whose officer has entered none.
+
+    A = spent and committed, P_t = profile to date, P = the whole profile. Ahead of (or on)
+    profile, A >= P_t, spending early is not overspending: max(A, P). Behind it, the money
+    not yet spent is assumed lost unless the officer says otherwise: A + P - P_t.
+    """
+    if spent_and_committed >= profile_to_date:
+        return max(spent_and_committed, profile_total)
+    return spent_and_committed + profile_total - profile_to_date
 
 
 # --- Profiles ------------------------------------------------------------------------------
@@ -357,6 +465,63 @@ def profile_pence(allocation: Allocation, quarter_count: int) -> list[int]:
     return amounts
 
 
+def quarter_index_of(grant: Grant, day: date) -> int:
+    """The index of the grant's quarter holding ``day`` (0 = the grant's first)."""
+    for index, quarter in enumerate(quarters_between(grant.start_date, grant.end_date)):
+        if quarter.start <= day <= quarter.end:
+            return index
+    raise PeriodError(f"{day:%d/%m/%Y} is outside grant {grant.reference}")
+
+
+def virements_in_effect(db: Database, grant: Grant, as_at: date) -> list[Virement]:
+    """The grant's virements effective on or before ``as_at``, oldest first."""
+    query = (
+        select(Virement)
+        .where(Virement.grant_id == grant.id, Virement.effective <= as_at)
+        .order_by(Virement.effective, Virement.id)
+    )
+    with db.read() as session:
+        return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class BudgetAt:
+    """An allocation's budget and quarterly profile (pence) after the virements in effect."""
+
+    budget: int
+    profile: list[int]
+    moved: int  # net pence moved in (+) or out (-)
+
+
+def budget_at(grant: Grant, allocation: Allocation, virements: Sequence[Virement]) -> BudgetAt:
+    """Each virement changes the budget by its amount and the profile by the same amount
+    over the quarters from the one holding its effective date to the last, evenly in whole
+    pence with the remainder in the last (``even_spread``). A project without a profile
+    starts from its even profile of the original budget, as ``profile_pence`` gives."""
+    count = len(quarters_between(grant.start_date, grant.end_date))
+    profile = profile_pence(allocation, count)
+    budget, moved = to_pence(allocation.budget), 0
+    for virement in virements:
+        sign = _virement_sign(virement, allocation)
+        if sign == 0:
+            continue
+        change = sign * to_pence(virement.amount)
+        first = quarter_index_of(grant, virement.effective)
+        for offset, part in enumerate(even_spread(change, count - first)):
+            profile[first + offset] += part
+        budget += change
+        moved += change
+    return BudgetAt(budget, profile, moved)
+
+
+def _virement_sign(virement: Virement, allocation: Allocation) -> int:
+    if virement.to_allocation_id == allocation.id:
+        return 1
+    if virement.from_allocation_id == allocation.id:
+        return -1
+    return 0
+
+
 # --- Building the report -------------------------------------------------------------------
 
 
@@ -370,9 +535,15 @@ def report_for(db: Database, grant: Grant, period: Period) -> Report:
     check_period(grant, period)
     totals = _spend_totals(db, grant, period)
     forecasts = _entered_forecasts(db, grant, period)
+    virements = virements_in_effect(db, grant, period.end)
     allocations = tuple(
         _allocation_figures(
-            grant, allocation, period, totals.get(allocation.id, _Totals()), forecasts
+            grant,
+            allocation,
+            period,
+            totals.get(allocation.id, _Totals()),
+            forecasts,
+            budget_at(grant, allocation, virements),
         )
         for allocation in grant.allocations
     )
@@ -382,10 +553,24 @@ def report_for(db: Database, grant: Grant, period: Period) -> Report:
         period=period,
         period_start=period.start,
         period_end=period.end,
-        summary=_summary(grant, period, allocations, unassigned),
+        summary=_summary(grant, period, allocations, unassigned, virements),
         allocations=allocations,
         unassigned=unassigned,
         priorities=_priorities(grant, allocations, unassigned),
+        virements=tuple(_virement_figures(grant, v) for v in virements),
+    )
+
+
+def _virement_figures(grant: Grant, virement: Virement) -> VirementFigures:
+    codes = {a.id: a.code for a in grant.allocations}
+    return VirementFigures(
+        from_code=codes.get(virement.from_allocation_id, ""),
+        to_code=codes.get(virement.to_allocation_id, ""),
+        amount=virement.amount,
+        approval=virement.approval,
+        approved_on=virement.approved_on,
+        effective=virement.effective,
+        note=virement.note,
     )
 
 
@@ -419,22 +604,28 @@ def _allocation_figures(
     allocation: Allocation,
     period: Period,
     totals: _Totals,
-    forecasts: Mapping[int, Decimal],
+    forecasts: Mapping[int, EnteredForecast],
+    budget: BudgetAt,
 ) -> AllocationFigures:
     quarters = quarters_between(grant.start_date, grant.end_date)
-    profile = profile_pence(allocation, len(quarters))
+    profile = budget.profile
     to_date = sum(p for q, p in zip(quarters, profile, strict=True) if q.end <= period.end)
     remaining = sum(p for q, p in zip(quarters, profile, strict=True) if q.start > period.end)
+    spent_and_committed = totals.actual + totals.committed
     entered = forecasts.get(allocation.id)
-    forecast = (
-        entered if entered is not None else from_pence(totals.actual + totals.committed + remaining)
-    )
+    if entered is not None and to_pence(entered.amount) < spent_and_committed:
+        entered = None  # spending has passed it: the officer's figure no longer can be true
+    if entered is not None:
+        forecast = entered.amount
+    else:
+        forecast = from_pence(default_forecast(spent_and_committed, to_date, sum(profile)))
+    budget_amount = from_pence(budget.budget)
     return AllocationFigures(
         id=allocation.id,
         code=allocation.code,
         name=allocation.name,
         lead=allocation.lead,
-        budget=allocation.budget,
+        budget=budget_amount,
         quarters=_quarter_amounts(totals.quarters),
         spend_this_period=from_pence(_this_period(totals, period)),
         spend_to_date=from_pence(totals.actual),
@@ -443,9 +634,12 @@ def _allocation_figures(
         profile_remaining=from_pence(remaining),
         forecast_outturn=forecast,
         forecast_entered=entered is not None,
-        variance=allocation.budget - forecast,
+        forecast_entered_in=entered.period if entered is not None else None,
+        variance=budget_amount - forecast,
         weights=_weight_shares(allocation),
         lines=totals.lines,
+        original_budget=allocation.budget,
+        virements=from_pence(budget.moved),
     )
 
 
@@ -477,6 +671,7 @@ def _summary(
     period: Period,
     allocations: Sequence[AllocationFigures],
     unassigned: UnassignedFigures,
+    virements: Sequence[Virement] = (),
 ) -> Summary:
     allocated = sum((a.budget for a in allocations), Decimal("0.00"))
     forecast = (
@@ -505,6 +700,8 @@ def _summary(
         forecast_outturn=forecast,
         projected_underspend=max(zero, grant.award - forecast),
         projected_overspend=max(zero, forecast - grant.award),
+        original_allocated=sum((a.original_budget for a in allocations), zero),
+        virements=sum((v.amount for v in virements), zero),
     )
 
 
@@ -617,7 +814,7 @@ def burn_up(
         check_period(grant, period)
     as_at = min(period.end, grant.end_date) if period else grant.end_date
     allocations = _chosen_allocations(grant, allocation_code)
-    profile = _monthly_profile(grant, allocations)
+    profile = _monthly_profile(grant, allocations, virements_in_effect(db, grant, as_at))
     actual, committed = _monthly_spend(db, grant, as_at, allocations if allocation_code else None)
     points: list[MonthPoint] = []
     cum_profile = cum_actual = cum_committed = 0
@@ -651,12 +848,15 @@ def _chosen_allocations(grant: Grant, code: str | None) -> list[Allocation]:
     return chosen
 
 
-def _monthly_profile(grant: Grant, allocations: Iterable[Allocation]) -> dict[date, int]:
-    """Each quarter's profile spread over its months inside the grant by largest remainder."""
+def _monthly_profile(
+    grant: Grant, allocations: Iterable[Allocation], virements: Sequence[Virement] = ()
+) -> dict[date, int]:
+    """Each quarter's profile (after the virements given) spread over its months inside the
+    grant by largest remainder."""
     quarters = quarters_between(grant.start_date, grant.end_date)
     per_quarter = [0] * len(quarters)
     for allocation in allocations:
-        for index, amount in enumerate(profile_pence(allocation, len(quarters))):
+        for index, amount in enumerate(budget_at(grant, allocation, virements).profile):
             per_quarter[index] += amount
     monthly: dict[date, int] = defaultdict(int)
     for quarter, amount in zip(quarters, per_quarter, strict=True):

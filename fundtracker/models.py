@@ -324,13 +324,13 @@ class SpendLine(Versioned, Base):
     allocation_id: Mapped[int | None] = mapped_column(
         ForeignKey("allocations.id", ondelete="RESTRICT"), index=True
     )
-    date: Mapped[date] = mapped_column(Date)
     # The day the line's figures count from: its date, or for a late line (dated inside a
     # submitted period) the first day after the latest submitted period. Every figure uses it.
     counted_on: Mapped[date] = mapped_column(Date, default=_same_as_date)
     # A commitment released (cancelled, or replaced by its invoice) stops counting as
     # committed in periods ending on or after this day.
     released_on: Mapped[date | None] = mapped_column(Date)
+    date: Mapped[date] = mapped_column(Date)
     # The actual line that invoiced this commitment, when it was invoiced (a plain id, not a
     # foreign key: deleting that line later leaves the commitment released, as it was).
     invoiced_by_id: Mapped[int | None] = mapped_column(Integer)

@@ -156,15 +156,34 @@ def test_half_year_and_year_periods(main: Database) -> None:
     assert year.summary.received == D("9000.00")
 
 
-def test_narrative_forecast_replaces_the_computed_one_for_that_period_only(main: Database) -> None:
+def test_narrative_forecast_holds_from_its_period_until_a_later_one(main: Database) -> None:
+    """Issue 13: an entered forecast applies from its period until a later one is entered
+    (it used to apply to its own period only)."""
     set_forecast(main, "T-1", "A", "2025/26-Q2", "5500.00")
-    set_forecast(main, "T-1", "B", "2025/26-H1", "1.00")  # another period: not used for Q2
+    # B's H1 forecast ends with Q2 too, but 1.00 is below B's 100.01 spent and committed:
+    # spending has passed it, so the default rule applies to B.
+    set_forecast(main, "T-1", "B", "2025/26-H1", "1.00")
+    q1 = build_report(main, "T-1", Period.parse("2025/26-Q1"))
+    assert not q1.allocation("A").forecast_entered  # entered for Q2: not before it
     a = _q2(main).allocation("A")
     assert (a.forecast_outturn, a.variance, a.forecast_entered) == (D("5500.00"), D("500.00"), True)
+    assert a.forecast_entered_in == "2025/26-Q2"
+    assert _q2(main).allocation("B").forecast_entered is False
     # 5,500.00 + B 600.01 + C 50.03 + unassigned 58.00.
     assert _q2(main).summary.forecast_outturn == D("6208.04")
-    q3 = build_report(main, "T-1", Period.parse("2025/26-Q3"))
-    assert not q3.allocation("A").forecast_entered
+    # Q3: carried forward. A has spent 809.99 + 999.00 (line 5) and committed 200.00 =
+    # 2,008.99, under the 5,500.00 entered, so the Q2 forecast still stands.
+    q3 = build_report(main, "T-1", Period.parse("2025/26-Q3")).allocation("A")
+    assert (q3.forecast_outturn, q3.forecast_entered_in) == (D("5500.00"), "2025/26-Q2")
+    # A later forecast replaces it from its own period on.
+    set_forecast(main, "T-1", "A", "2025/26-Q3", "5800.00")
+    q3 = build_report(main, "T-1", Period.parse("2025/26-Q3")).allocation("A")
+    assert (q3.forecast_outturn, q3.variance, q3.forecast_entered_in) == (
+        D("5800.00"),
+        D("200.00"),
+        "2025/26-Q3",
+    )
+    assert _q2(main).allocation("A").forecast_outturn == D("5500.00")
 
 
 def test_overspend_projection(db: Database) -> None:
@@ -184,20 +203,26 @@ aligned_plan = "pcc"
 code = "X"
 name = "X"
 budget = "100.00"
-profile = ["0.00", "0.00", "0.00", "40.00"]
+profile = ["10.00", "20.00", "30.00", "40.00"]
 [allocations.priorities]
 pcc = { P1 = 100 }
 """,
     )
-    add_line(db, "O-1", date(2025, 5, 1), "70.00", "X")
+    add_line(db, "O-1", date(2025, 5, 1), "110.00", "X")
     add_line(db, "O-1", date(2025, 5, 2), "20.00", "X", status="committed")
-    s = build_report(db, "O-1", Q2).summary
-    # Forecast 70 + 20 + Q3..Q4 profile 40 = 130.00: 30.00 over the award.
+    report = build_report(db, "O-1", Q2)
+    s = report.summary
+    # Issue 13's rule: A = 110 + 20 = 130.00 is ahead of the profile to date (10 + 20 =
+    # 30.00), so the forecast is max(A, whole profile 100.00) = 130.00: 30.00 over the award.
+    # (The old rule, A + later profile, gave 130 + 70 = 200.00 here.)
     assert (s.forecast_outturn, s.projected_overspend, s.projected_underspend) == (
         D("130.00"),
         D("30.00"),
         D("0.00"),
     )
+    x = report.allocation("X")
+    assert (x.variance, x.projected_overspend, x.overspent) == (D("-30.00"), D("30.00"), True)
+    assert report.to_json()["allocations"][0]["projected_overspend"] == "30.00"
 
 
 def test_negative_spend_is_split_by_magnitude_then_negated(db: Database) -> None:
@@ -325,7 +350,14 @@ def test_report_json_has_the_issue_shape(main: Database) -> None:
         "period_start": "2025-07-01",
         "period_end": "2025-09-30",
     }.items() <= data.items()
-    assert data["summary"] == {
+    # Issue 13 adds original_allocated and virements (output may carry more than it did).
+    assert (data["summary"]["original_allocated"], data["summary"]["virements"]) == (
+        "7100.03",
+        "0.00",
+    )
+    assert {
+        k: v for k, v in data["summary"].items() if k not in ("original_allocated", "virements")
+    } == {
         "award": "10000.00",
         "allocated": "7100.03",
         "unallocated": "2899.97",

@@ -125,9 +125,22 @@ def test_sheets_in_order_with_exact_headers(exported: Exported) -> None:
         "Projects",
         "Priorities",
         "Transactions",
+        "Virements",  # issue 13
         "Checks",
     ]
-    assert list(exported.rows("Projects")[2]) == ISSUE_PROJECT_HEADERS == list(PROJECT_HEADERS)
+    # Issue 13 adds "Forecast entered in" after the seventeen the first issue named.
+    projects_header = list(exported.rows("Projects")[2])
+    assert projects_header[:17] == ISSUE_PROJECT_HEADERS == list(PROJECT_HEADERS)
+    assert projects_header[17:] == ["Forecast entered in"]
+    assert list(exported.rows("Virements")[2]) == [
+        "Date approved",
+        "Reference",
+        "From",
+        "To",
+        "Amount",
+        "Effective",
+        "Note",
+    ]
     assert (
         list(exported.rows("Priorities")[2])
         == [

@@ -1,6 +1,8 @@
 """What the officer says about each project in each return period: RAG status, outputs and
-outcomes, variance explanation, and an optional forecast outturn the figures engine uses for
-reports of exactly that period."""
+outcomes, variance explanation, and an optional forecast outturn the figures engine uses from
+that period until a later one is entered. A forecast below what the project has already spent
+and committed is refused; a project that has spent and committed more than its budget is Red
+whatever its forecast or RAG override."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import FieldError, FundtrackerError, NotFoundError, ValidationError
-from fundtracker.figures import check_period
+from fundtracker.figures import AllocationFigures, build_report, check_period
 from fundtracker.models import RAG_VALUES, Allocation, Grant, Narrative
-from fundtracker.money import parse_money
+from fundtracker.money import format_money, parse_money
 from fundtracker.periods import Period
 from fundtracker.services.grants import get_grant
 from fundtracker.services.locks import refuse_submitted_period
@@ -34,6 +36,18 @@ def computed_rag(budget: Decimal, variance: Decimal) -> str:
     if size <= abs(budget) * AMBER_LIMIT:
         return "A"
     return "R"
+
+
+def project_rag(figures: AllocationFigures, override: str | None) -> tuple[str, bool]:
+    """The RAG a return shows for a project, and whether it was worked out (not the
+    officer's). Spent and committed beyond the budget is Red whatever the forecast or the
+    override (an override can only ever make a RAG redder than that, and R is the reddest);
+    otherwise the officer's override, or the one computed from the variance."""
+    if figures.overspent:
+        return "R", override != "R"
+    if override:
+        return override, False
+    return computed_rag(figures.budget, figures.variance), True
 
 
 def parse_values(values: Mapping[str, object]) -> dict[str, Any]:
@@ -81,6 +95,8 @@ def set_narrative(
     Refused while the period's return is submitted: the narrative is part of it.
     """
     fields = parse_values(values)
+    if fields.get("forecast") is not None:
+        _refuse_forecast_below_spend(db, grant_reference, period, allocation_code, fields)
     with db.unit_of_work(reason) as session:
         grant = get_grant(session, grant_reference)
         check_period(grant, period)
@@ -98,6 +114,27 @@ def set_narrative(
         session.add(narrative)
         session.flush()
         return narrative
+
+
+def _refuse_forecast_below_spend(
+    db: Database, grant_reference: str, period: Period, code: str, fields: dict[str, Any]
+) -> None:
+    """A forecast outturn below what is already spent and committed cannot come true."""
+    report = build_report(db, grant_reference, period)
+    try:
+        figures = report.allocation(code)
+    except KeyError:
+        return  # set_narrative names the unknown project
+    forecast: Decimal = fields["forecast"]
+    if forecast < figures.spent_and_committed:
+        raise ValidationError(
+            FieldError(
+                "forecast",
+                f"{format_money(forecast)} is less than the "
+                f"{format_money(figures.spent_and_committed)} already spent and committed "
+                f"on {code} by the end of {period}",
+            )
+        )
 
 
 def _allocation(grant: Grant, code: str) -> Allocation:

@@ -35,6 +35,7 @@ SUMMARY_MONEY = {
     "projected_overspend": "Projected overspend",
     "unallocated": "Unallocated",
 }
+SUMMARY_OPTIONAL_MONEY = {"original_allocated": "Original allocation", "virements": "Virements"}
 # Excel's own arithmetic leaves binary noise on results (0.30000000000000004); amounts within
 # this of a whole penny are that penny, anything further is refused as not an amount.
 FLOAT_NOISE = Decimal("0.000001")
@@ -246,6 +247,10 @@ def _report(
         return _money(value, where)
 
     figures = {key: money(label) for key, label in SUMMARY_MONEY.items()}
+    # Returns before issue 13 have no virement rows: none were possible, so none were made.
+    for key, label in SUMMARY_OPTIONAL_MONEY.items():
+        if label in summary:
+            figures[key] = money(label)
     if "Allocated" in summary:
         figures["allocated"] = money("Allocated")
     else:  # by definition, unallocated = award - allocated

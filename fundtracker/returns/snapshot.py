@@ -13,14 +13,14 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fundtracker.figures import AllocationFigures, Report, report_for
 from fundtracker.models import Allocation, Grant, Narrative, SpendLine
 from fundtracker.money import money_str
 from fundtracker.periods import Period
-from fundtracker.returns.narratives import computed_rag, narratives_by_code
+from fundtracker.returns.narratives import narratives_by_code, project_rag
 from fundtracker.services.grants import get_grant
 from fundtracker.storage import Database
 
@@ -85,25 +85,33 @@ def _project(
     report: Report, figures: AllocationFigures, narrative: Narrative | None
 ) -> dict[str, Any]:
     local = report.grant.local_plan
-    rag = narrative.rag if narrative and narrative.rag else None
+    override = narrative.rag if narrative and narrative.rag else None
+    rag, computed = project_rag(figures, override)
     return {
         "code": figures.code,
         "pcc_priorities": priorities_text(figures, report.grant.aligned_plan.key),
         "local_priorities": priorities_text(figures, local.key if local else None),
-        "rag": rag or computed_rag(figures.budget, figures.variance),
-        "rag_computed": rag is None,
+        "rag": rag,
+        "rag_computed": computed,
+        "rag_override": override,
+        "overspent": figures.overspent,
+        "forecast_entered_in": figures.forecast_entered_in,
         "outputs": narrative.outputs if narrative else "",
         "variance_explanation": narrative.variance_explanation if narrative else "",
     }
 
 
 def transactions(session: Session, grant: Grant, period: Period) -> list[dict[str, Any]]:
-    """Every line the figures count: dated from the grant's start to the period end."""
+    """Every line the figures count: dated inside the grant and counted on or before the
+    period end (a late line is listed in the return it is counted in; ``counted_in`` names
+    that quarter). Commitments released by the period end count nowhere and are left out."""
     lines = SpendLine.__table__.c
+    as_at = min(period.end, grant.end_date)
     query = (
         select(
             lines.id,
             lines.date,
+            lines.counted_on,
             lines.reference,
             lines.supplier,
             lines.description,
@@ -117,7 +125,9 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
         .where(
             lines.grant_id == grant.id,
             lines.date >= grant.start_date,
-            lines.date <= min(period.end, grant.end_date),
+            lines.date <= grant.end_date,
+            lines.counted_on <= as_at,
+            or_(lines.released_on.is_(None), lines.released_on > as_at),
         )
         .order_by(lines.date, lines.id)
     )
@@ -126,6 +136,7 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
     for (
         line_id,
         day,
+        counted_on,
         reference,
         supplier,
         description,
@@ -136,9 +147,10 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
         status,
     ) in session.execute(query):
         claimable = net if recoverable else net + vat
-        month = (day.year, day.month)
-        if month not in quarters:
-            quarters[month] = str(Period.quarter_of(day))
+        for moment in (day, counted_on):
+            month = (moment.year, moment.month)
+            if month not in quarters:
+                quarters[month] = str(Period.quarter_of(moment))
         rows.append(
             {
                 "id": line_id,
@@ -151,7 +163,8 @@ def transactions(session: Session, grant: Grant, period: Period) -> list[dict[st
                 "vat": money_str(vat),
                 "claimable": money_str(claimable),
                 "status": status,
-                "quarter": quarters[month],
+                "quarter": quarters[(day.year, day.month)],
+                "counted_in": quarters[(counted_on.year, counted_on.month)],
             }
         )
     return rows

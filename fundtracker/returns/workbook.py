@@ -1,4 +1,4 @@
-"""The monitoring return workbook: five sheets rendered from a return document (snapshot.py).
+"""The monitoring return workbook: six sheets rendered from a return document (snapshot.py).
 
 The writer only formats; every figure comes from the document. The whole workbook is written
 in openpyxl's write-only mode (one mode per workbook), so a return with a hundred thousand
@@ -32,7 +32,7 @@ DATE_FORMAT = "dd/mm/yyyy"
 PERCENT_FORMAT = "0.0%"
 PAPER_A4 = "9"  # the paperSize code of A4 in SpreadsheetML
 PAPER_A3 = "8"  # and of A3
-SHEETS = ("Summary", "Projects", "Priorities", "Transactions", "Checks")
+SHEETS = ("Summary", "Projects", "Priorities", "Transactions", "Virements", "Checks")
 HEADER_ROW = 3  # rows 1-2 are the title block on every sheet but Summary
 HEADER_HEIGHT = 30  # points: two lines of header text
 LINE_HEIGHT = 15  # points per line of wrapped text
@@ -58,6 +58,8 @@ PROJECT_HEADERS = (
     "Outputs and outcomes",
     "Variance explanation",
 )
+# Columns after the contract's seventeen (a reader of older returns does not need them).
+PROJECT_EXTRA_HEADERS = ("Forecast entered in",)
 PROJECT_MONEY_COLUMNS = range(6, 15)  # Budget .. Variance (1-based)
 PROJECT_WRAPPED = (1, 2, 3, 4, 15, 16)  # 0-based columns whose text wraps
 PRIORITY_HEADERS = ("Plan", "Code", "Priority", "Budget", "Spend to date", "Share of spend")
@@ -73,7 +75,9 @@ TRANSACTION_HEADERS = (
     "Status",
     "Quarter",
     "Line id",
+    "Counted in",
 )
+VIREMENT_HEADERS = ("Date approved", "Reference", "From", "To", "Amount", "Effective", "Note")
 CHECK_HEADERS = ("Severity", "Code", "Message", "Subject")
 
 # Summary: (label, where the value comes from, kind, defined name).
@@ -93,7 +97,9 @@ SUMMARY_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Committed", "summary.committed", "money", "Committed"),
     ("Forecast outturn", "summary.forecast_outturn", "money", "ForecastOutturn"),
     ("Projected underspend", "summary.projected_underspend", "money", "ProjectedUnderspend"),
-    ("Projected overspend", "summary.projected_overspend", "money", None),
+    ("Projected overspend", "summary.projected_overspend", "money", "ProjectedOverspend"),
+    ("Original allocation", "summary.original_allocated", "money", None),
+    ("Virements", "summary.virements", "money", None),
     ("Allocated", "summary.allocated", "money", None),
     ("Unallocated", "summary.unallocated", "money", None),
     ("Status", "status", "text", None),
@@ -132,6 +138,7 @@ def _render(document: dict[str, Any], status: str, checksum: str, version: int |
     _projects_sheet(workbook, document)
     _priorities_sheet(workbook, document)
     _transactions_sheet(workbook, document)
+    _virements_sheet(workbook, document)
     _checks_sheet(workbook, document)
     return workbook
 
@@ -373,13 +380,13 @@ def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
 
 
 def _projects_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    widths = (11, 28, 20, 30, 30, *([12.5] * 9), 6, 36, 36)
+    widths = (11, 28, 20, 30, 30, *([12.5] * 9), 6, 36, 36, 13)
     sheet = _sheet(workbook, "Projects", widths)
     # Seventeen columns fitted to one A4 width print too small to read: this sheet is A3.
     sheet.page_setup.paperSize = PAPER_A3
     cells = _Cells(sheet, widths)
     _title_block(cells, "Projects", _subtitle(document))
-    cells.headers(PROJECT_HEADERS, numeric=PROJECT_HEADERS[5:14])
+    cells.headers(PROJECT_HEADERS + PROJECT_EXTRA_HEADERS, numeric=PROJECT_HEADERS[5:14])
     report = document["report"]
     narrative = {p["code"]: p for p in document["projects"]}
     rows = 0
@@ -410,6 +417,7 @@ def _project_row(cells: _Cells, figures: dict[str, Any], narrative: dict[str, An
         cells.text(narrative.get("rag", ""), "ft text"),
         cells.text(narrative.get("outputs", ""), "ft text"),
         cells.text(narrative.get("variance_explanation", ""), "ft text"),
+        cells.text(figures.get("forecast_entered_in") or "", "ft text"),
     ]
 
 
@@ -525,7 +533,7 @@ def _plan_blocks(rows: Sequence[dict[str, Any]]) -> Iterable[tuple[str, int, int
 
 
 def _transactions_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
-    widths = (11, 16, 30, 40, 9, 13, 12, 13, 10, 11, 9)
+    widths = (11, 16, 30, 40, 9, 13, 12, 13, 10, 11, 9, 11)
     sheet = _sheet(workbook, "Transactions", widths)
     cells = _Cells(sheet, widths)
     lines = document["transactions"]
@@ -555,7 +563,34 @@ def _transactions_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
                 line["status"],
                 line["quarter"],
                 line["id"],
+                line.get("counted_in", line["quarter"]),
             ]
+        )
+
+
+# --- Virements -------------------------------------------------------------------------------
+
+
+def _virements_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
+    """Budget moved between projects with the funder's approval, in effect by the period end."""
+    widths = (13, 22, 10, 10, 13, 12, 50)
+    sheet = _sheet(workbook, "Virements", widths)
+    cells = _Cells(sheet, widths)
+    virements = document["report"].get("virements", [])
+    _title_block(cells, "Virements", f"{_subtitle(document)}: {len(virements)} virements")
+    cells.headers(VIREMENT_HEADERS, numeric=("Amount",))
+    for item in virements:
+        cells.append(
+            [
+                cells.day(item["approved_on"]),
+                cells.text(item["approval"], "ft text"),
+                cells.text(item["from"], "ft text"),
+                cells.text(item["to"], "ft text"),
+                cells.money(item["amount"]),
+                cells.day(item["effective"]),
+                cells.text(item["note"], "ft text"),
+            ],
+            wrapped=(1, 6),
         )
 
 
