@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = application()
     app.setStyleSheet(resources.style_sheet())
     log = errors.install_log(data_dir())
-    sys.excepthook = errors.unexpected
+    hook = errors.ExceptHook(strict=bool(args.screenshot)).install()
     try:
         db = open_target(args.database, args.demo)
     except FundtrackerError as error:
@@ -180,6 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in screenshots(window, args.screenshot):
             print(path)
         session.close_current()
+        if hook.failures:  # a page that raised must not pass for a good picture
+            print(
+                f"fundtracker: {hook.failures} unexpected error(s) while taking screenshots "
+                "(tracebacks above)",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     code = int(app.exec())
     session.close_current()

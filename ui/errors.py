@@ -76,6 +76,40 @@ def log_file() -> Path | None:
     return _log_file
 
 
+class ExceptHook:
+    """The app's ``sys.excepthook``, which never hides an error from whoever runs the app.
+
+    For the officer, an error nobody caught is shown or logged by ``unexpected``. A test
+    runner that installed its own hook first (pytest-qt fails a test on any exception raised
+    in a slot or a virtual method) is handed every error as well, so the test still fails.
+    In strict mode (``--screenshot``) nothing is shown: the traceback goes to stderr and is
+    counted, so the command exits non-zero instead of saving pictures of a broken page.
+    """
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self.failures = 0
+        self._previous = sys.excepthook
+
+    def install(self) -> ExceptHook:
+        self._previous = sys.excepthook
+        sys.excepthook = self
+        return self
+
+    def __call__(
+        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        if self.strict:
+            self.failures += 1
+            details = "".join(traceback.format_exception(kind, value, tb))
+            log.error("unexpected error\n%s", details)
+            print(f"fundtracker: unexpected error\n{details}", file=sys.stderr, end="")
+        else:
+            unexpected(kind, value, tb)
+        if self._previous not in (sys.__excepthook__, self):
+            self._previous(kind, value, tb)  # a test runner's hook: let it fail the test
+
+
 def unexpected(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
     """sys.excepthook: a typed error is shown as it is; anything else is logged in full and
     the officer is told where the log is (never shown a traceback)."""

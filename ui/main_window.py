@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
@@ -11,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -28,11 +30,13 @@ from fundtracker.periods import Period
 from fundtracker.services.grants import list_grants
 from ui import resources
 from ui.errors import log_file
-from ui.pages.base import Page, UnavailablePage
-from ui.settings import recent_databases, settings
+from ui.naming import named
+from ui.pages.base import Page
+from ui.settings import int_setting, recent_databases, settings
 from ui.workspace import GRANTS, Workspace
 
 LEDGER_SUFFIXES = (".csv", ".xlsx", ".txt")
+Resizable = QSplitter | QHeaderView  # what keeps its sizes between runs (saveState)
 PAGES = (
     ("dashboard", "Dashboard"),
     ("grants", "Grants"),
@@ -45,43 +49,40 @@ PAGES = (
 )
 
 
-def make_page(workspace: Workspace, name: str, title: str) -> Page:
-    """Build a page; a page whose core module is not installed yet says so instead."""
-    try:
-        if name == "dashboard":
-            from ui.pages.dashboard import DashboardPage
+def make_page(workspace: Workspace, name: str) -> Page:
+    """Build a page. Each imports its own modules on first use; an import that fails is a
+    bug to see (a test, --screenshot), never a page quietly shown as missing."""
+    if name == "dashboard":
+        from ui.pages.dashboard import DashboardPage
 
-            return DashboardPage(workspace)
-        if name == "grants":
-            from ui.pages.grants import GrantsPage
+        return DashboardPage(workspace)
+    if name == "grants":
+        from ui.pages.grants import GrantsPage
 
-            return GrantsPage(workspace)
-        if name == "projects":
-            from ui.pages.projects import ProjectsPage
+        return GrantsPage(workspace)
+    if name == "projects":
+        from ui.pages.projects import ProjectsPage
 
-            return ProjectsPage(workspace)
-        if name == "spending":
-            from ui.pages.spending import SpendingPage
+        return ProjectsPage(workspace)
+    if name == "spending":
+        from ui.pages.spending import SpendingPage
 
-            return SpendingPage(workspace)
-        if name == "priorities":
-            from ui.pages.priorities import PrioritiesPage
+        return SpendingPage(workspace)
+    if name == "priorities":
+        from ui.pages.priorities import PrioritiesPage
 
-            return PrioritiesPage(workspace)
-        if name == "returns":
-            from ui.pages.returns import ReturnsPage
+        return PrioritiesPage(workspace)
+    if name == "returns":
+        from ui.pages.returns import ReturnsPage
 
-            return ReturnsPage(workspace)
-        if name == "imports":
-            from ui.pages.imports import ImportsPage
+        return ReturnsPage(workspace)
+    if name == "imports":
+        from ui.pages.imports import ImportsPage
 
-            return ImportsPage(workspace)
-        from ui.pages.audit import AuditPage
+        return ImportsPage(workspace)
+    from ui.pages.audit import AuditPage
 
-        return AuditPage(workspace)
-    except ImportError as missing:
-        needs = {"dashboard": "figures", "returns": "returns", "imports": "ledger"}.get(name, name)
-        return UnavailablePage(workspace, name, title, f"fundtracker.{needs} ({missing.name})")
+    return AuditPage(workspace)
 
 
 class MainWindow(QMainWindow):
@@ -119,10 +120,10 @@ class MainWindow(QMainWindow):
         for name, title in PAGES:
             # Pages are built when first shown: the window opens without importing what
             # the other pages need (charts, workbooks, the ledger reader).
-            self.stack.addWidget(QWidget(objectName=f"placeholder-{name}"))
+            self.stack.addWidget(named(QWidget(), f"placeholder-{name}"))
             QListWidgetItem(resources.icon(name), title, self.sidebar)
         self.sidebar.currentRowChanged.connect(self._show_row)
-        self.splitter = QSplitter(objectName="mainSplitter")
+        self.splitter = named(QSplitter(), "mainSplitter")
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
@@ -164,7 +165,9 @@ class MainWindow(QMainWindow):
         self.backup_action = self._action("&Back up now", self.backup_now)
         self.restore_action = self._action("&Restore from backup…", self.restore_backup)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.find_action = self._action("&Find…", self.find, QKeySequence.StandardKey.Find, "find")
+        self.find_action = self._action(
+            "&Find…", self.find_spend, QKeySequence.StandardKey.Find, "find"
+        )
         self.preferences_action = self._action("&Preferences…", self.preferences, "Ctrl+,")
         for action in (self.import_action,):
             action.setEnabled(not self.workspace.read_only)
@@ -187,20 +190,18 @@ class MainWindow(QMainWindow):
         edit.addActions([self.find_action, self.preferences_action])
         view = bar.addMenu("&View")
         for number, (name, title) in enumerate(PAGES, start=1):
-            view.addAction(
-                self._action(title, lambda name=name: self.show_page(name), f"Ctrl+{number}")
-            )
+            view.addAction(self._action(title, partial(self.show_page, name), f"Ctrl+{number}"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("Where is the error log?", self.show_log_location))
         help_menu.addAction(self._action("&About Fundtracker", self.about))
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Main", objectName="mainToolbar")
+        toolbar = named(QToolBar("Main"), "mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
         toolbar.addWidget(QLabel(" Grant: "))
-        self.grant_box = QComboBox(objectName="grantSelector")
+        self.grant_box = named(QComboBox(), "grantSelector")
         self.grant_box.setAccessibleName("Current grant")
         self.grant_box.setMinimumContentsLength(44)
         self.grant_box.currentIndexChanged.connect(
@@ -222,7 +223,7 @@ class MainWindow(QMainWindow):
         if self.workspace.read_only:
             self.mode_label.setStyleSheet("color: #c62828; font-weight: 600")
         status.addPermanentWidget(self.mode_label)
-        self.backup_label = QLabel(objectName="backupLabel")
+        self.backup_label = named(QLabel(), "backupLabel")
         status.addPermanentWidget(self.backup_label)
         self.show_last_backup()
 
@@ -298,9 +299,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for name in recent_databases():
-            self.recent_menu.addAction(
-                self._action(name, lambda name=name: self.open_requested.emit(name))
-            )
+            self.recent_menu.addAction(self._action(name, partial(self.open_requested.emit, name)))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
@@ -316,7 +315,7 @@ class MainWindow(QMainWindow):
         if export is not None:
             export()
 
-    def find(self) -> None:
+    def find_spend(self) -> None:  # not find(), which QWidget has for a window id
         page = self.show_page("spending")
         focus = getattr(page, "focus_find", None)
         if focus is not None:
@@ -382,17 +381,17 @@ class MainWindow(QMainWindow):
         state = store.value("window/splitter")
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
-        self.sidebar.setCurrentRow(int(store.value("window/page", 0) or 0))
+        self.sidebar.setCurrentRow(int_setting(store, "window/page"))
 
     def _restore_page_state(self, name: str, page: Page) -> None:
         store = settings()
         for key, widget in _remembered(name, page).items():
             state = store.value(key)
             if isinstance(state, QByteArray):
-                widget.restoreState(state)  # type: ignore[attr-defined]
+                widget.restoreState(state)
 
-    def _remembered(self) -> dict[str, QWidget]:
-        found: dict[str, QWidget] = {"window/splitter": self.splitter}
+    def _remembered(self) -> dict[str, Resizable]:
+        found: dict[str, Resizable] = {"window/splitter": self.splitter}
         for name, page in self.pages.items():
             found.update(_remembered(name, page))
         return found
@@ -403,7 +402,7 @@ class MainWindow(QMainWindow):
         store.setValue("window/page", self.sidebar.currentRow())
         store.setValue("last_grant", self.workspace.grant)
         for key, widget in self._remembered().items():
-            store.setValue(key, widget.saveState())  # type: ignore[attr-defined]
+            store.setValue(key, widget.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         from ui.operations import finish_all
@@ -414,9 +413,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _remembered(name: str, page: Page) -> dict[str, QWidget]:
+def _remembered(name: str, page: Page) -> dict[str, Resizable]:
     """A page's splitters and table headers whose sizes are kept between runs."""
-    found: dict[str, QWidget] = {}
+    found: dict[str, Resizable] = {}
     for splitter in page.findChildren(QSplitter):
         if splitter.objectName():
             found[f"{name}/{splitter.objectName()}"] = splitter

@@ -18,9 +18,20 @@ def settings() -> QSettings:
 
 def recent_databases() -> list[str]:
     value = settings().value("recent_databases", [])
-    if isinstance(value, str):
+    if isinstance(value, str):  # the INI file gives back a list of one as a plain string
         return [value]
-    return [str(v) for v in value or []]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return []
+
+
+def int_setting(store: QSettings, key: str, default: int = 0) -> int:
+    """A whole number kept in the settings (the INI file keeps it as text); anything else,
+    such as a hand-edited file, gives the default."""
+    try:
+        return int(str(store.value(key, default)))
+    except ValueError:
+        return default
 
 
 def remember_database(name: str) -> None:

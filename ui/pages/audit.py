@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QTableView, QVBoxLay
 from fundtracker.models import AuditEvent
 from fundtracker.services.audit_log import describe_changes, list_events
 from ui.models.table import Column, RowsModel
+from ui.naming import named
 from ui.pages.base import Page
 from ui.workspace import Workspace
 
@@ -51,7 +52,7 @@ class AuditPage(Page):
         row.insertWidget(0, self.search, 1)
         layout.addLayout(row)
         self.model = RowsModel(COLUMNS, self)
-        self.table = QTableView(objectName="auditTable")
+        self.table = named(QTableView(), "auditTable")
         self.table.setAccessibleName("Audit events")
         self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)

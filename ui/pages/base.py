@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QWidget
 
 from ui.workspace import EVERYTHING, Workspace
 
@@ -58,6 +58,12 @@ class Page(QWidget):
     def reload(self) -> None:
         """Read what the page shows from the services again."""
 
+    def show_status(self, text: str, milliseconds: int) -> None:
+        """A passing message in the main window's status bar (none for a page on its own)."""
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, milliseconds)
+
     def heading(self, text: str, *extra: QWidget) -> QHBoxLayout:
         row = QHBoxLayout()
         label = QLabel(text)
@@ -74,21 +80,3 @@ def notice(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setProperty("class", "notice")
     return label
-
-
-class UnavailablePage(Page):
-    """A page whose core module has not been installed yet: says so instead of guessing."""
-
-    def __init__(self, workspace: Workspace, name: str, title: str, needs: str) -> None:
-        self.name, self.title = name, title
-        super().__init__(workspace)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.heading(title))
-        layout.addWidget(
-            notice(
-                f"<b>{title} is not available yet.</b><br><br>This page shows what the core's "
-                f"<code>{needs}</code> module provides, and this copy of Fundtracker does not "
-                "have it yet. Everything else works; use the command line for this task."
-            )
-        )
-        layout.addStretch(1)

@@ -37,6 +37,7 @@ from fundtracker.money import format_money
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.services.grants import load_grant
 from ui import resources
+from ui.naming import named
 from ui.pages.base import Page, notice
 from ui.workspace import Workspace
 
@@ -112,6 +113,12 @@ def _bar_set(label: str, colour: str, values: list[Decimal]) -> QBarSet:
     return bars
 
 
+def _line_series(name: str) -> QLineSeries:
+    series = QLineSeries()
+    series.setName(name)  # the legend's words (the stubs lack the inherited name= keyword)
+    return series
+
+
 class DashboardPage(Page):
     name = "dashboard"
     title = "Dashboard"
@@ -121,7 +128,7 @@ class DashboardPage(Page):
         self.report: Report | None = None
         self.findings: list[Finding] = []
         layout = QVBoxLayout(self)
-        self.period_box = QComboBox(objectName="dashboardPeriod")
+        self.period_box = named(QComboBox(), "dashboardPeriod")
         self.period_box.setAccessibleName("As at the end of period")
         self.period_box.currentIndexChanged.connect(lambda _i: self._show_period())
         self.as_at = QLabel()
@@ -136,7 +143,7 @@ class DashboardPage(Page):
         self.priority_chart, priority_view = _chart("Spend by PCC priority")
         self.project_chart, project_view = _chart("Budget, actual and forecast by project")
         self.burn_chart, burn_view = _chart("Cumulative spend against profile")
-        self.findings_list = QListWidget(objectName="findings")
+        self.findings_list = named(QListWidget(), "findings")
         self.findings_list.setAccessibleName("Check findings")
         self.findings_list.itemActivated.connect(self.open_finding)
         self.findings_list.setWordWrap(True)
@@ -146,7 +153,7 @@ class DashboardPage(Page):
         self.findings_title = QLabel("Checks")
         findings_layout.addWidget(self.findings_title)
         findings_layout.addWidget(self.findings_list)
-        self.priority_caption = QLabel(objectName="priorityCaption")
+        self.priority_caption = named(QLabel(), "priorityCaption")
         self.priority_caption.setWordWrap(True)
         priority_box = QWidget()
         priority_layout = QVBoxLayout(priority_box)
@@ -154,15 +161,15 @@ class DashboardPage(Page):
         priority_layout.setSpacing(2)
         priority_layout.addWidget(priority_view, 1)
         priority_layout.addWidget(self.priority_caption)
-        top = QSplitter(objectName="dashboardTop")
+        top = named(QSplitter(), "dashboardTop")
         top.addWidget(project_view)
         top.addWidget(priority_box)
         top.setSizes([470, 600])
-        bottom = QSplitter(objectName="dashboardBottom")
+        bottom = named(QSplitter(), "dashboardBottom")
         bottom.addWidget(burn_view)
         bottom.addWidget(findings_box)
         bottom.setSizes([560, 440])
-        body = QSplitter(Qt.Orientation.Vertical, objectName="dashboardBody")
+        body = named(QSplitter(Qt.Orientation.Vertical), "dashboardBody")
         body.addWidget(top)
         body.addWidget(bottom)
         layout.addWidget(body, 1)
@@ -274,9 +281,9 @@ class DashboardPage(Page):
         for axis in chart.axes():
             chart.removeAxis(axis)
         points = burn_up(self.db, reference, period)
-        profile = QLineSeries(name="Profile (planned)")
-        actual = QLineSeries(name="Actual spend")
-        committed = QLineSeries(name="Actual + committed")
+        profile = _line_series("Profile (planned)")
+        actual = _line_series("Actual spend")
+        committed = _line_series("Actual + committed")
         for number, point in enumerate(points):
             profile.append(number, _pounds(point.cumulative_profile))
             if point.cumulative_actual is not None:

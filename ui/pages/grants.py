@@ -25,6 +25,7 @@ from fundtracker.services.grants import grant_spec, load_grant
 from fundtracker.setup_files import grant_to_toml, load_toml, read_grant
 from ui.errors import show_error
 from ui.models.table import Column, RowsModel
+from ui.naming import named
 from ui.pages.base import Page, notice
 from ui.workspace import GRANT, GRANTS, PROJECTS, Workspace
 
@@ -78,7 +79,7 @@ class GrantsPage(Page):
         payments = QGroupBox("Payments (tranches)")
         payments_layout = QVBoxLayout(payments)
         self.payments = RowsModel(PAYMENT_COLUMNS, self)
-        table = QTableView(objectName="paymentsTable")
+        table = named(QTableView(), "paymentsTable")
         table.setAccessibleName("Payments")
         table.setModel(self.payments)
         table.verticalHeader().setVisible(False)
@@ -153,4 +154,4 @@ class GrantsPage(Page):
     def export_path(self, path: Path) -> None:
         spec = grant_spec(load_grant(self.db, self.workspace.grant))
         path.write_text(grant_to_toml(spec), encoding="utf-8")
-        self.window().statusBar().showMessage(f"Grant file written to {path}", 8000)
+        self.show_status(f"Grant file written to {path}", 8000)

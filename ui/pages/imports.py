@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from fundtracker.money import format_money
 from ui import dialogs, resources
 from ui.errors import error_text, show_error
 from ui.models.table import Column, RowsModel
+from ui.naming import named
 from ui.operations import Progress, run_in_background
 from ui.pages.base import Page
 from ui.workspace import IMPORTS, SPEND, Workspace
@@ -94,7 +96,7 @@ def _cell(row: PreviewRow, name: str) -> str:
 PREVIEW_COLUMNS: list[Column[PreviewRow]] = [
     Column("Row", lambda r: str(r.row), numeric=True),
     *(
-        Column(title, lambda r, name=name: _cell(r, name), numeric=name in ("net", "vat"))
+        Column(title, partial(_cell, name=name), numeric=name in ("net", "vat"))
         for title, name in [
             ("Date", "date"),
             ("Supplier", "supplier"),
@@ -149,14 +151,14 @@ class ImportsPage(Page):
         self.plan: ImportResult | None = None
         self.last_result: ImportResult | None = None
         layout = QVBoxLayout(self)
-        self.step_label = QLabel(objectName="importStep")
+        self.step_label = named(QLabel(), "importStep")
         layout.addLayout(self.heading("Import a ledger file", self.step_label))
-        self.steps = QStackedWidget(objectName="importSteps")
+        self.steps = named(QStackedWidget(), "importSteps")
         self.steps.addWidget(self._choose_step())
         self.steps.addWidget(self._mapping_step())
         self.steps.addWidget(self._check_step())
         self.steps.addWidget(self._done_step())
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="importsSplitter")
+        splitter = named(QSplitter(Qt.Orientation.Vertical), "importsSplitter")
         splitter.addWidget(self.steps)
         self.batches_box = self._batches_box()
         splitter.addWidget(self.batches_box)
@@ -169,7 +171,7 @@ class ImportsPage(Page):
     def _choose_step(self) -> QWidget:
         step = QWidget()
         form = QFormLayout(step)
-        self.file_edit = QLineEdit(objectName="importFile")
+        self.file_edit = named(QLineEdit(), "importFile")
         self.file_edit.setAccessibleName("Ledger file")
         self.file_edit.setPlaceholderText("A CSV or Excel export of the grant's cost centres")
         browse = QPushButton("Browse…")
@@ -178,10 +180,10 @@ class ImportsPage(Page):
         row.addWidget(self.file_edit, 1)
         row.addWidget(browse)
         form.addRow("File", row)
-        self.profile_box = QComboBox(objectName="importProfile")
+        self.profile_box = named(QComboBox(), "importProfile")
         self.profile_box.setAccessibleName("Saved mapping profile")
         form.addRow("Saved mapping", self.profile_box)
-        self.date_format = QLineEdit(objectName="importDateFormat")
+        self.date_format = named(QLineEdit(), "importDateFormat")
         self.date_format.setPlaceholderText("day first (UK) unless set, e.g. mm/dd/yyyy")
         form.addRow("Date format", self.date_format)
         hint = QLabel(
@@ -191,11 +193,11 @@ class ImportsPage(Page):
         )
         hint.setWordWrap(True)
         form.addRow("", hint)
-        self.choose_error = QLabel(objectName="chooseError")
+        self.choose_error = named(QLabel(), "chooseError")
         self.choose_error.setProperty("class", "fieldError")
         self.choose_error.setWordWrap(True)
         form.addRow("", self.choose_error)
-        next_button = QPushButton("Next: columns ›", objectName="toMapping")
+        next_button = named(QPushButton("Next: columns ›"), "toMapping")
         next_button.clicked.connect(self.to_mapping)
         self.file_edit.returnPressed.connect(self.to_mapping)
         buttons = QHBoxLayout()
@@ -208,20 +210,20 @@ class ImportsPage(Page):
         step = QWidget()
         layout = QVBoxLayout(step)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.layout_label = QLabel(objectName="layoutLabel")
+        self.layout_label = named(QLabel(), "layoutLabel")
         self.layout_label.setWordWrap(True)
         layout.addWidget(self.layout_label)
         top = QHBoxLayout()
         columns = QGroupBox("Columns (each field and the file's column that holds it)")
         grid = QGridLayout(columns)
-        self.sheet_box = QComboBox(objectName="importSheet")
+        self.sheet_box = named(QComboBox(), "importSheet")
         self.sheet_box.setAccessibleName("Worksheet")
         self.sheet_box.currentIndexChanged.connect(lambda _i: self._sheet_changed())
         grid.addWidget(QLabel("Sheet"), 0, 0)
         grid.addWidget(self.sheet_box, 0, 1)
         self.field_boxes: dict[str, QComboBox] = {}
         for number, name in enumerate(FIELDS, start=1):
-            box = QComboBox(objectName=f"map-{name}")
+            box = named(QComboBox(), f"map-{name}")
             box.setAccessibleName(f"Column for {FIELD_LABELS[name]}")
             box.currentIndexChanged.connect(lambda _i: self.refresh_preview())
             self.field_boxes[name] = box
@@ -231,7 +233,7 @@ class ImportsPage(Page):
         top.addWidget(columns, 1)
         layout.addLayout(top)
         self.preview = PreviewModel(PREVIEW_COLUMNS, self)
-        self.preview_table = QTableView(objectName="previewTable")
+        self.preview_table = named(QTableView(), "previewTable")
         self.preview_table.setAccessibleName("Preview of parsed rows")
         self.preview_table.setModel(self.preview)
         self.preview_table.verticalHeader().setVisible(False)
@@ -239,16 +241,16 @@ class ImportsPage(Page):
         self.preview_table.setWordWrap(False)
         for column, width in enumerate((40, 80, 160, 170, 90, 80, 85, 75, 60)):
             self.preview_table.setColumnWidth(column, width)
-        self.preview_label = QLabel(objectName="previewLabel")
+        self.preview_label = named(QLabel(), "previewLabel")
         layout.addWidget(self.preview_label)
         layout.addWidget(self.preview_table, 1)
         buttons = QHBoxLayout()
         back = QPushButton("‹ Back")
         back.clicked.connect(lambda: self.go_to(0))
-        self.save_profile = QLineEdit(objectName="saveProfile")
+        self.save_profile = named(QLineEdit(), "saveProfile")
         self.save_profile.setPlaceholderText("name, to reuse this mapping next time")
         self.save_profile.setAccessibleName("Save the mapping as")
-        check = QPushButton("Next: check ›", objectName="toCheck")
+        check = named(QPushButton("Next: check ›"), "toCheck")
         check.clicked.connect(self.to_check)
         buttons.addWidget(back)
         buttons.addStretch(1)
@@ -261,10 +263,10 @@ class ImportsPage(Page):
     def _check_step(self) -> QWidget:
         step = QWidget()
         layout = QVBoxLayout(step)
-        self.plan_label = QLabel(objectName="planLabel")
+        self.plan_label = named(QLabel(), "planLabel")
         self.plan_label.setWordWrap(True)
         layout.addWidget(self.plan_label)
-        self.plan_details = QPlainTextEdit(readOnly=True, objectName="planDetails")
+        self.plan_details = named(QPlainTextEdit(readOnly=True), "planDetails")
         self.plan_details.setAccessibleName("Duplicates, skipped rows and errors")
         layout.addWidget(self.plan_details, 1)
         self.skip_errors = QCheckBox("Import the good rows and leave out the bad ones")
@@ -273,7 +275,7 @@ class ImportsPage(Page):
         buttons = QHBoxLayout()
         back = QPushButton("‹ Back")
         back.clicked.connect(lambda: self.go_to(1))
-        self.import_button = QPushButton("Import", objectName="commitImport")
+        self.import_button = named(QPushButton("Import"), "commitImport")
         self.import_button.clicked.connect(self.commit)
         buttons.addWidget(back)
         buttons.addStretch(1)
@@ -284,7 +286,7 @@ class ImportsPage(Page):
     def _done_step(self) -> QWidget:
         step = QWidget()
         layout = QVBoxLayout(step)
-        self.done_label = QLabel(objectName="doneLabel")
+        self.done_label = named(QLabel(), "doneLabel")
         self.done_label.setWordWrap(True)
         layout.addWidget(self.done_label)
         again = QPushButton("Import another file")
@@ -297,7 +299,7 @@ class ImportsPage(Page):
         box = QGroupBox("Past imports")
         layout = QVBoxLayout(box)
         self.batches = RowsModel(BATCH_COLUMNS, self)
-        self.batch_table = QTableView(objectName="batchesTable")
+        self.batch_table = named(QTableView(), "batchesTable")
         self.batch_table.setAccessibleName("Past imports")
         self.batch_table.setModel(self.batches)
         self.batch_table.verticalHeader().setVisible(False)
@@ -306,7 +308,7 @@ class ImportsPage(Page):
         for column, width in enumerate((50, 260, 230, 60, 80, 85)):
             self.batch_table.setColumnWidth(column, width)
         layout.addWidget(self.batch_table)
-        self.undo_batch_button = QPushButton("Undo batch…", objectName="undoBatch")
+        self.undo_batch_button = named(QPushButton("Undo batch…"), "undoBatch")
         self.undo_batch_button.clicked.connect(self.undo_selected_batch)
         self.undo_batch_button.setEnabled(not self.workspace.read_only)
         layout.addWidget(self.undo_batch_button, 0, Qt.AlignmentFlag.AlignRight)

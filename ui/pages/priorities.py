@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -21,6 +21,7 @@ from fundtracker.services.plans import import_plan, list_plans
 from fundtracker.setup_files import load_toml, read_plan
 from ui.errors import show_error
 from ui.models.table import Column, RowsModel
+from ui.naming import named
 from ui.pages.base import Page
 from ui.workspace import GRANTS, PLANS, Workspace
 
@@ -60,7 +61,7 @@ class PrioritiesPage(Page):
         self.plan_table.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self._show_priorities(current.row())
         )
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="prioritiesSplitter")
+        splitter = named(QSplitter(Qt.Orientation.Vertical), "prioritiesSplitter")
         splitter.addWidget(self.plan_table)
         splitter.addWidget(self.priority_table)
         splitter.setSizes([220, 480])
@@ -99,7 +100,7 @@ class PrioritiesPage(Page):
         return True
 
 
-def _table(model: RowsModel[object], name: str) -> QTableView:
+def _table(model: QAbstractItemModel, name: str) -> QTableView:
     table = QTableView()
     table.setAccessibleName(name)
     table.setModel(model)

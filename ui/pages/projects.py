@@ -32,6 +32,7 @@ from ui import dialogs
 from ui.errors import error_text
 from ui.grant_edits import Document, allocation_in, change_grant, percent_total
 from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.naming import named
 from ui.pages.base import Page
 from ui.workspace import PLANS, PROJECTS, RETURNS, SPEND, Workspace
 
@@ -153,7 +154,7 @@ class WeightsEditor(QGroupBox):
         self.outer = QVBoxLayout(self)
         self.body = QWidget()
         self.outer.addWidget(self.body)
-        self.error = QLabel(objectName="weightsError")
+        self.error = named(QLabel(), "weightsError")
         self.error.setProperty("class", "fieldError")
         self.error.setWordWrap(True)
         self.save = QPushButton("Save weights")
@@ -201,7 +202,7 @@ class WeightsEditor(QGroupBox):
             edit.returnPressed.connect(self.save_weights)
             self.inputs[plan.key][priority.code] = edit
             form.addRow(f"{priority.code} {priority.title} (%)", edit)
-        total = QLabel(objectName=f"total-{plan.key}")
+        total = named(QLabel(), f"total-{plan.key}")
         self.totals[plan.key] = total
         form.addRow("Total", total)
         self._show_total(plan.key)
@@ -259,8 +260,8 @@ class ProjectsPage(Page):
         for button in (add, remove):
             button.setEnabled(not workspace.read_only)
         layout.addLayout(self.heading("Projects", add, remove))
-        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="projectsSplitter")
-        self.table = QTableView(objectName="projectsTable")
+        self.splitter = named(QSplitter(Qt.Orientation.Vertical), "projectsSplitter")
+        self.table = named(QTableView(), "projectsTable")
         self.table.setAccessibleName("Projects")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

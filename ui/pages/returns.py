@@ -45,6 +45,7 @@ from ui import dialogs
 from ui.delegates import ChoiceDelegate
 from ui.errors import show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.naming import named
 from ui.operations import Progress, run_in_background
 from ui.pages.base import Page, notice
 from ui.preferences import prepared_by
@@ -174,12 +175,12 @@ class ReturnsPage(Page):
         self.report: Report | None = None
         self.submissions: list[SubmissionInfo] = []
         layout = QVBoxLayout(self)
-        self.status = QLabel(objectName="returnStatus")
+        self.status = named(QLabel(), "returnStatus")
         layout.addLayout(self.heading("Monitoring returns", self.status))
         self.empty = notice("No grant yet: import a grant file on the Grants page.")
         layout.addWidget(self.empty)
-        splitter = QSplitter(objectName="returnsSplitter")
-        self.periods = QListWidget(objectName="returnPeriods")
+        splitter = named(QSplitter(), "returnsSplitter")
+        self.periods = named(QListWidget(), "returnPeriods")
         self.periods.setAccessibleName("Return periods")
         self.periods.currentRowChanged.connect(lambda _row: self._show_period())
         splitter.addWidget(self.periods)
@@ -218,7 +219,7 @@ class ReturnsPage(Page):
             ("unallocated", "Unallocated"),
         )
         for number, (key, label) in enumerate(shown):
-            value = QLabel(objectName=f"return-{key}")
+            value = named(QLabel(), f"return-{key}")
             value.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.figure_labels[key] = value
             self.figures.addWidget(QLabel(label), number // 4, (number % 4) * 2)
@@ -226,7 +227,7 @@ class ReturnsPage(Page):
         layout.addLayout(self.figures)
         self.model = NarrativesModel(self)
         self.model.editor = self._edit_narrative
-        self.table = QTableView(objectName="narrativesTable")
+        self.table = named(QTableView(), "narrativesTable")
         self.table.setAccessibleName("Narratives per project")
         self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
@@ -245,7 +246,7 @@ class ReturnsPage(Page):
             self.table.setColumnWidth(column, width)
         layout.addWidget(QLabel("Narratives (double-click a cell in the last four columns)"))
         layout.addWidget(self.table, 1)
-        self.checks_label = QLabel(objectName="returnChecks")
+        self.checks_label = named(QLabel(), "returnChecks")
         self.checks_label.setWordWrap(True)
         layout.addWidget(self.checks_label)
         return box
@@ -352,7 +353,7 @@ class ReturnsPage(Page):
             if submit:
                 self.workspace.notify(RETURNS)
             what = "Submitted" if result.newly_submitted else f"{result.status} return"
-            self.window().statusBar().showMessage(f"{what} written to {path}", 10000)
+            self.show_status(f"{what} written to {path}", 10000)
 
         label = "Submitting the return…" if submit else "Writing the return workbook…"
         run_in_background(self, label, work, done, cancellable=False)
@@ -404,7 +405,7 @@ class ReturnsPage(Page):
             return write_evidence_pack(self.db, reference, period, path, prepared_by=who)
 
         def done(result: Any) -> None:
-            self.window().statusBar().showMessage(
+            self.show_status(
                 f"Evidence pack ({result['attachments']} files) written to {path}", 10000
             )
 

@@ -38,6 +38,7 @@ from ui import dialogs, spend_commands
 from ui.delegates import ChoiceDelegate
 from ui.errors import error_text, show_error
 from ui.models.spend_model import COLUMNS, SpendModel, edit_text
+from ui.naming import labelled, named
 from ui.pages.base import Page
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
 
@@ -84,9 +85,9 @@ class SpendingPage(Page):
         self.search.setAccessibleName("Find spend lines")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self._filter_timer.start())
-        self.period_filter = QComboBox(accessibleName="Period")
-        self.project_filter = QComboBox(accessibleName="Project")
-        self.status_filter = QComboBox(accessibleName="Status")
+        self.period_filter = labelled(QComboBox(), "Period")
+        self.project_filter = labelled(QComboBox(), "Project")
+        self.status_filter = labelled(QComboBox(), "Status")
         self.status_filter.addItem("Any status", None)
         for status in SPEND_STATUSES:
             self.status_filter.addItem(status.capitalize(), status)
@@ -159,7 +160,7 @@ class SpendingPage(Page):
 
     def _entry_strip(self) -> QWidget:
         """A new line typed at the bottom: Tab between cells, Enter adds it."""
-        strip = QWidget(objectName="entryStrip")
+        strip = named(QWidget(), "entryStrip")
         grid = QGridLayout(strip)
         grid.setContentsMargins(0, 4, 0, 0)
         self.entry: dict[str, QLineEdit | QComboBox] = {}
@@ -199,7 +200,7 @@ class SpendingPage(Page):
         self.add_button.setObjectName("addLine")
         self.add_button.clicked.connect(self.add_entry)
         grid.addWidget(self.add_button, 1, len(ENTRY_FIELDS))
-        self.entry_error = QLabel(objectName="entryError")
+        self.entry_error = named(QLabel(), "entryError")
         self.entry_error.setProperty("class", "fieldError")
         self.entry_error.setWordWrap(True)
         grid.addWidget(self.entry_error, 2, 0, 1, len(ENTRY_FIELDS) + 1)
@@ -456,8 +457,8 @@ class SplitDialog(QDialog):
         add = QPushButton("Add part")
         add.clicked.connect(lambda: self.add_part())
         layout.addWidget(add)
-        self.total = QLabel(objectName="splitTotal")
-        self.error = QLabel(objectName="splitError")
+        self.total = named(QLabel(), "splitTotal")
+        self.error = named(QLabel(), "splitError")
         self.error.setProperty("class", "fieldError")
         self.error.setWordWrap(True)
         layout.addWidget(self.total)
@@ -473,11 +474,11 @@ class SplitDialog(QDialog):
         self.add_part("", money_str(row.net - half))
 
     def add_part(self, code: str = "", amount: str = "") -> None:
-        combo = QComboBox(accessibleName="Part project")
+        combo = labelled(QComboBox(), "Part project")
         for value, label in self.page._project_choices():
             combo.addItem(label, value)
         combo.setCurrentIndex(max(combo.findData(code), 0))
-        edit = QLineEdit(amount, accessibleName="Part amount")
+        edit = labelled(QLineEdit(amount), "Part amount")
         edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         edit.textChanged.connect(lambda _t: self._show_total())
         number = len(self.parts)
