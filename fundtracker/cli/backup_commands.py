@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from fundtracker import backup
-from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.errors import DatabaseError
 from fundtracker.storage import resolve_url
 
@@ -18,19 +18,38 @@ def register(subparsers: Any) -> None:
         "backup",
         help="back up the database now (into backups/ beside it), or list its backups",
         description="Back up the database with SQLite's online backup API (safe while the app "
-        "is open), check the copy, and print where it went. 'backup list' lists the backups.",
+        "is open), check the copy, and print where it went. Beside the database the backup is "
+        "a database copy; --out FILE and --to FOLDER write one .ftbackup file holding the "
+        "database and every evidence file (--out FILE.sqlite3: a database copy only). "
+        "'backup list' lists the backups beside the database (and in FOLDER with --to); "
+        "'backup daily --to FOLDER' takes today's automatic backups if not yet taken, for a "
+        "scheduled task.",
     )
-    take.add_argument("action", nargs="?", choices=["list"], help="list the backups instead")
-    take.add_argument("--out", type=Path, metavar="FILE", help="write the backup to FILE")
+    take.add_argument(
+        "action", nargs="?", choices=["list", "daily"], help="list the backups, or take the daily"
+    )
+    where = take.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the backup (an .ftbackup) to FILE"
+    )
+    where.add_argument(
+        "--to",
+        type=Path,
+        metavar="FOLDER",
+        help="a backup folder (a network drive, a synced folder): back up into this "
+        "database's own subfolder of it",
+    )
     add_format_option(take, "table", "json")
     take.set_defaults(handler=run_backup)
 
     restore = subparsers.add_parser(
         "restore",
         help="replace the database with a backup (the current one is kept in backups/)",
-        description="Replace the database with FILE after checking that FILE is a sound "
-        "Fundtracker database. Close the app first: a database another program has open is "
-        "not replaced.",
+        description="Replace the database with FILE after checking it: a database copy "
+        "(.sqlite3) must be a sound Fundtracker database; an .ftbackup must match its manifest "
+        "of SHA-256s, and its evidence files are put back in the evidence store beside the "
+        "database. Close the app first: a database another program has open is not replaced. "
+        "Naming a --database that does not exist yet opens a hand-over copy as a new database.",
     )
     restore.add_argument("file", type=Path, metavar="FILE")
     restore.set_defaults(handler=run_restore)
@@ -55,13 +74,50 @@ def run_backup(ctx: Context) -> int:
     database = _sqlite_file(ctx)
     if ctx.args.action == "list":
         return _list(ctx, database)
-    taken = backup.backup_now(database, ctx.args.out)
-    ctx.print(f"backed up {database} to {taken} (integrity check passed)")
+    if ctx.args.action == "daily":
+        return _daily(ctx, database)
+    if ctx.args.to is not None:
+        written = backup.backup_to_folder(database, ctx.args.to)
+        _report(ctx, database, written.path, written.skipped_evidence)
+        return 0
+    if ctx.args.out is not None and ctx.args.out.suffix.lower() != backup.DATABASE_SUFFIX:
+        written = backup.write_backup_file(database, ctx.args.out)
+        _report(ctx, database, written.path, written.skipped_evidence)
+        return 0
+    _report(ctx, database, backup.backup_now(database, ctx.args.out), ())
     return 0
 
 
+def _report(ctx: Context, database: Path, taken: Path, skipped: tuple[str, ...]) -> None:
+    ctx.print(f"backed up {database} to {taken} (integrity check passed)")
+    for sha in skipped:
+        ctx.warn(
+            f"warning: the evidence file {sha} no longer matches its checksum and was left "
+            "out of the backup; attach the original again"
+        )
+
+
+def _daily(ctx: Context, database: Path) -> int:
+    if ctx.args.out is not None:
+        raise UsageError("'backup daily' takes --to FOLDER, not --out")
+    _refuse_missing_database(database)
+    beside = backup.daily_backup(database)
+    ctx.print(f"daily backup beside the database: {beside or 'already taken today'}")
+    if ctx.args.to is not None:
+        offsite = backup.daily_offsite_backup(database, ctx.args.to)
+        ctx.print(f"daily backup in {ctx.args.to}: {offsite or 'already taken today'}")
+    return 0
+
+
+def _refuse_missing_database(database: Path) -> None:
+    if not database.is_file():
+        raise DatabaseError(f"there is no database at {database}")
+
+
 def _list(ctx: Context, database: Path) -> int:
-    found = backup.list_backups(database)
+    if ctx.args.out is not None:
+        raise UsageError("'backup list' takes --to FOLDER, not --out")
+    found = backup.list_backups(database, ctx.args.to)
     if ctx.args.format == "json":
         ctx.print_json(
             [
@@ -76,7 +132,10 @@ def _list(ctx: Context, database: Path) -> int:
         )
         return 0
     if not found:
-        ctx.print(f"no backups yet in {backup.backups_folder(database)}")
+        folders = [backup.backups_folder(database)]
+        if ctx.args.to is not None:
+            folders.append(backup.offsite_folder(database, ctx.args.to))
+        ctx.print("no backups yet in " + " or ".join(map(str, folders)))
         return 0
     ctx.print_table(
         [(b.taken_label, b.kind, f"{b.path.stat().st_size:,}", str(b.path)) for b in found],
