@@ -67,9 +67,13 @@ class Workspace(QObject):
                 self.notify(*EVERYTHING)
             report(error, parent, on_error)
             return None
+        self.record(changes, parent)
+        return changes
+
+    def record(self, changes: Changes, parent: QWidget | None = None) -> None:
+        """Push what an operation did (run here, or off the GUI thread) and show it."""
         self.undo_stack.push(OperationCommand(self, changes, parent))
         self.follow(changes)
-        return changes
 
     def follow(self, changes: Changes) -> None:
         """Show what an operation (or its undo) did: the grant list first, then the grant it

@@ -40,20 +40,20 @@ from fundtracker.ledger import (
     ImportOptions,
     ImportResult,
     PreviewRow,
-    commit_import,
     inspect_file,
     list_batches,
     list_sheets,
     plan_import,
     preview_rows,
-    undo_batch,
 )
 from fundtracker.ledger.mapping import FIELDS
 from fundtracker.ledger.profiles import list_profiles
 from fundtracker.models import ImportBatch
 from fundtracker.money import format_money
+from fundtracker.operations import Changes, run_operation
+from fundtracker.operations.imports import ImportLedger, UndoBatch
 from ui import dialogs, resources
-from ui.errors import error_text, show_error
+from ui.errors import error_text
 from ui.models.table import Column, RowsModel
 from ui.naming import named
 from ui.operations import Progress, run_in_background
@@ -520,19 +520,20 @@ class ImportsPage(Page):
         path, options, grant = self.path, self.options(), self.workspace.grant
 
         def work(progress: Progress) -> Any:
-            return commit_import(
-                self.db,
+            operation = ImportLedger(
                 grant,
                 path,
                 options,
                 lambda p: progress.report(p.done, p.total),
                 lambda: progress.cancelled,
-                reason=f"import {path.name}",
             )
+            return run_operation(self.db, operation)
 
         run_in_background(self, f"Importing {path.name}…", work, self._imported)
 
-    def _imported(self, result: ImportResult) -> None:
+    def _imported(self, changes: Changes) -> None:
+        result: ImportResult = changes.result
+        self.workspace.record(changes, self)
         self.last_result = result
         self.done_label.setText(
             f"<b>Imported {result.imported} lines</b> from {result.file_name} as batch "
@@ -541,7 +542,6 @@ class ImportsPage(Page):
             "Undo the whole batch below if it was the wrong file."
         )
         self.go_to(3)
-        self.workspace.notify(SPEND, IMPORTS)
 
     def undo_selected_batch(self) -> None:
         rows = {i.row() for i in self.batch_table.selectionModel().selectedRows()}
@@ -556,13 +556,7 @@ class ImportsPage(Page):
             self.undo_batch_id(batch.id)
 
     def undo_batch_id(self, batch_id: int) -> bool:
-        try:
-            undo_batch(self.db, batch_id, reason="undone in the desktop app")
-        except FundtrackerError as error:
-            show_error(self, error)
-            return False
-        self.workspace.notify(SPEND, IMPORTS)
-        return True
+        return self.workspace.run(UndoBatch(batch_id), self) is not None
 
     # --- screenshots -------------------------------------------------------------------------
 
