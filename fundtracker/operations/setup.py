@@ -21,7 +21,7 @@ from fundtracker.errors import ConflictError, FieldError, ValidationError
 from fundtracker.models import Allocation, Base, Grant, Plan, Priority, Weight
 from fundtracker.money import ZERO
 from fundtracker.operations import Changes, Kind, Operation, changes
-from fundtracker.periods import quarters_between
+from fundtracker.periods import Period, quarters_between
 from fundtracker.services.grants import get_grant, grant_spec, import_grant
 from fundtracker.services.plans import get_plan, import_plan, plan_spec
 from fundtracker.setup_files import (
@@ -212,6 +212,17 @@ class _Preview(Exception):
     def __init__(self, findings: list[Finding]) -> None:
         super().__init__("preview")
         self.findings = findings
+
+
+def preview_period(grant: GrantSpec, today: date) -> Period:
+    """The period the checks look at by default: the quarter containing ``today``, kept
+    within the grant (as ``figures.default_period`` does for a stored grant)."""
+    quarters = quarters_between(grant.start, grant.end)
+    if today > grant.end:
+        return quarters[-1]
+    if today < grant.start:
+        return quarters[0]
+    return Period.quarter_of(today)
 
 
 def preview_findings(
