@@ -5,19 +5,22 @@ Reading never touches the database; the services apply a spec in one unit of wor
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from fundtracker.errors import FieldError, MoneyError, ValidationError
+from fundtracker.dates import DateError, parse_date
+from fundtracker.errors import FieldError, FundtrackerError, MoneyError, ValidationError
 from fundtracker.models import ALLOCATION_STATUSES, PLAN_KINDS, RETURN_FREQUENCIES
 from fundtracker.money import money_str, parse_money
 
+Day = date  # for fields declared after one named ``date``, which shadows the type there
 MAX_SETUP_FILE_BYTES = 5_000_000
 MAX_GRANT_DAYS = 3653  # ten years: longer is a typo (9999-12-31), and quarters must be counted
 # The longest text each field may hold: its column's length, which PostgreSQL enforces
@@ -59,6 +62,7 @@ class PaymentSpec:
     date: date
     amount: Decimal
     received: bool
+    received_on: Day | None = None  # the day it arrived, when recorded
 
 
 @dataclass
@@ -151,11 +155,11 @@ class _Reader:
         if isinstance(value, date) and not hasattr(value, "hour"):
             return value
         if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
+            try:  # officers type UK dates (01/05/2026) as readily as ISO ones
+                return parse_date(value)
+            except DateError:
                 pass
-        self.fail(place, f"{key} must be a date like 2025-04-01 (got {value!r})")
+        self.fail(place, f"{key} must be a date like 2025-04-01 or 01/04/2025 (got {value!r})")
         return None
 
     def money(self, value: Any, place: str) -> Decimal:
@@ -177,19 +181,36 @@ class _Reader:
 
     def percentage(self, value: Any, place: str) -> int:
         """A percentage with at most two decimals, as basis points."""
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.fail(place, f"weight must be a percentage such as 60 or 33.33 (got {value!r})")
-            return 0
         try:
-            number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        except InvalidOperation:
-            self.fail(place, f"weight must be a percentage such as 60 or 33.33 (got {value!r})")
+            return parse_percentage(value)
+        except PercentageError as exc:
+            self.fail(place, str(exc))
             return 0
-        scaled = number * 100
-        if scaled != scaled.to_integral_value() or not 0 < number <= 100:
-            self.fail(place, f"weight {value} must be above 0, at most 100, with two decimals")
-            return 0
-        return int(scaled)
+
+
+class PercentageError(FundtrackerError, ValueError):
+    """A weight that is not a percentage above 0 and at most 100 with two decimals."""
+
+
+# Plain digits only: "1e2", "NaN", "Infinity" and "+5" are typos or tricks, not weights.
+_PERCENTAGE = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+
+
+def parse_percentage(value: object, allow_zero: bool = False) -> int:
+    """A weight as typed or as a file holds it (``60``, ``33.33``, ``"12.5"``) in basis points
+    (6000, 3333, 1250). Refuses more than two decimals, exponents, NaN and anything outside
+    0–100 (0 itself only with ``allow_zero``, for an editor's empty cell)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PercentageError(f"weight must be a percentage such as 60 or 33.33 (got {value!r})")
+    text = repr(value) if isinstance(value, float) else str(value).strip().removesuffix("%")
+    if not _PERCENTAGE.match(text.strip()):
+        raise PercentageError(
+            f"weight {text!r} is not a percentage such as 60 or 33.33 (two decimals at most)"
+        )
+    points = int(Decimal(text) * 100)
+    if points > 10_000 or (points == 0 and not allow_zero):
+        raise PercentageError(f"weight {text} must be above 0 and at most 100")
+    return points
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -344,15 +365,19 @@ def _read_payments(reader: _Reader, items: Any) -> list[PaymentSpec]:
         if not isinstance(item, dict):
             reader.fail(place, "must be a table")
             continue
-        reader.known_keys(item, {"date", "amount", "received"}, place)
+        reader.known_keys(item, {"date", "amount", "received", "received_on"}, place)
         received = item.get("received", False)
         if not isinstance(received, bool):
             reader.fail(place, "received must be true or false")
+        received_on = reader.day(item, "received_on", place, required=False)
+        if received_on is not None and received is not True:
+            reader.fail(place, "received_on is given but received is not true")
         result.append(
             PaymentSpec(
                 reader.day(item, "date", place) or date.min,
                 reader.money(item.get("amount"), f"{place}.amount"),
                 bool(received),
+                received_on,
             )
         )
     return result
@@ -476,11 +501,15 @@ def grant_document(spec: GrantSpec) -> dict[str, Any]:
         grant["local_plan"] = spec.local_plan
     if spec.conditions:
         grant["conditions"] = spec.conditions
-    grant["payments"] = [
-        {"date": p.date, "amount": money_str(p.amount), "received": p.received}
-        for p in spec.payments
-    ]
+    grant["payments"] = [_payment_table(p) for p in spec.payments]
     return {"grant": grant, "allocations": [_allocation_table(a) for a in spec.allocations]}
+
+
+def _payment_table(p: PaymentSpec) -> dict[str, Any]:
+    item: dict[str, Any] = {"date": p.date, "amount": money_str(p.amount), "received": p.received}
+    if p.received_on is not None:
+        item["received_on"] = p.received_on
+    return item
 
 
 def _allocation_table(a: AllocationSpec) -> dict[str, Any]:

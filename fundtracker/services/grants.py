@@ -129,6 +129,7 @@ def _apply_payments(grant: Grant, specs: list[PaymentSpec]) -> None:
     for position, spec in enumerate(specs):
         payment = payments[position] if position < len(payments) else Payment()
         payment.date, payment.amount, payment.received = spec.date, spec.amount, spec.received
+        payment.received_on = spec.received_on
         payment.position = position
         if position >= len(payments):
             payments.append(payment)
@@ -246,7 +247,9 @@ def grant_spec(grant: Grant) -> GrantSpec:
         aligned_plan=grant.aligned_plan.key,
         local_plan=grant.local_plan.key if grant.local_plan else None,
         conditions=grant.conditions,
-        payments=[PaymentSpec(p.date, p.amount, p.received) for p in grant.payments],
+        payments=[
+            PaymentSpec(p.date, p.amount, p.received, p.received_on) for p in grant.payments
+        ],
         allocations=[_allocation_spec(a) for a in grant.allocations],
     )
 
