@@ -185,3 +185,22 @@ def test_lint_keeps_sqlalchemy_out_of_ui_and_qt_out_of_the_core(
     else:
         assert result.returncode == 1
         assert f"TID251 `{banned}` is banned" in result.stdout
+
+
+def test_a_failure_counting_the_ledger_off_the_gui_thread_reaches_the_test(
+    qtbot: QtBot, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Spending totals are worked out on a worker thread; an error there used to be
+    swallowed (the page said 'Counting…' for ever). It is now raised on the GUI thread."""
+    from ui.models import spend_model
+
+    def broken_summary(*_args: object) -> None:
+        raise RuntimeError("the totals broke")
+
+    monkeypatch.setattr(spend_model, "summarise_lines", broken_summary)
+    with qtbot.captureExceptions() as caught:
+        spending = window.show_page("spending")
+        qtbot.waitUntil(lambda: bool(caught), timeout=10_000)
+    assert [kind for kind, _value, _tb in caught] == [RuntimeError]
+    assert str(caught[0][1]) == "the totals broke"
+    assert not spending.model.summary_pending  # the page no longer waits for totals

@@ -9,6 +9,7 @@ keystroke in the find box waits for a scan of the whole ledger."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     Signal,
+    SignalInstance,
 )
 from PySide6.QtGui import QBrush
 
@@ -88,9 +90,11 @@ _SUMMARY_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-s
 
 
 class _SummaryMailbox(QObject):
-    """Lives on the GUI thread; a summary emitted from the worker arrives there queued."""
+    """Lives on the GUI thread; a summary (or the error met working it out) emitted from the
+    worker arrives there queued."""
 
     delivered = Signal(int, object)
+    failed = Signal(int, object)
 
 
 class SpendModel(QAbstractTableModel):
@@ -104,6 +108,7 @@ class SpendModel(QAbstractTableModel):
         self.summary_pending = False  # totals for the current filter are on their way
         self._mailbox = _SummaryMailbox(self)
         self._mailbox.delivered.connect(self._summary_arrived)
+        self._mailbox.failed.connect(self._summary_failed)
         self.grant = ""
         self.filter = LedgerFilter()
         self.sort_field = "date"
@@ -151,14 +156,26 @@ class SpendModel(QAbstractTableModel):
         _SUMMARY_THREAD.submit(self._summarise, request, grant, flt)
 
     def _summarise(self, request: int, grant: str, flt: LedgerFilter) -> None:
-        """On the worker thread. Never raises: a failure just leaves the old totals shown."""
+        """On the worker thread. An error is handed to the GUI thread, which raises it there
+        (logged for the officer; a test or --screenshot fails) rather than hiding it."""
         if request != self._summary_request:
             return  # the officer has typed on since; a newer request follows
         try:
             summary = summarise_lines(self._db, grant, flt)
-            self._mailbox.delivered.emit(request, summary)
-        except Exception:  # the database closed or the model went away: nothing to show
+        except Exception as error:
+            self._post(self._mailbox.failed, request, error)
             return
+        self._post(self._mailbox.delivered, request, summary)
+
+    @staticmethod
+    def _post(signal: SignalInstance, request: int, value: object) -> None:
+        with suppress(RuntimeError):  # the model (and its mailbox) went away: nobody to tell
+            signal.emit(request, value)
+
+    def _summary_failed(self, request: int, error: Exception) -> None:
+        if request == self._summary_request:
+            self.summary_pending = False
+            raise error
 
     def _summary_arrived(self, request: int, summary: LedgerSummary) -> None:
         if request == self._summary_request:
