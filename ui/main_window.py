@@ -108,6 +108,9 @@ class MainWindow(QMainWindow):
         workspace.grant_changed.connect(self._select_grant)
         self.fill_grants()
         self.restore_state()
+        from ui import backups  # today's backup into the person's backup folder, if chosen
+
+        self.daily_backup = backups.start_daily_backup(self)
 
     # --- building ------------------------------------------------------------------------
 
@@ -129,7 +132,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
         self.splitter.setSizes([170, 1110])
-        self.setCentralWidget(self.splitter)
+        # A database with no grant opens on the welcome page instead of empty pages.
+        from ui.welcome import WelcomePage
+
+        self.welcome = WelcomePage(read_only=self.workspace.read_only)
+        self.welcome.setup_requested.connect(self.new_grant)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.open_requested.connect(self.open_requested)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.splitter)
+        self.body.addWidget(self.welcome)
+        self.setCentralWidget(self.body)
 
     def _action(
         self,
@@ -154,34 +167,39 @@ class MainWindow(QMainWindow):
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.setIcon(resources.icon("redo"))
-        self.new_action = self._action(
-            "&New database…", self.new_database, QKeySequence.StandardKey.New, "new"
+        self.new_grant_action = self._action(
+            "&New grant…", self.new_grant, QKeySequence.StandardKey.New, "new"
         )
+        self.new_action = self._action("New &database…", self.new_database, "Ctrl+Shift+N")
         self.open_action = self._action(
             "&Open database…", self.open_database, QKeySequence.StandardKey.Open, "open"
         )
         self.import_action = self._action("&Import ledger…", self.import_ledger, "Ctrl+I", "import")
         self.export_action = self._action("&Export return…", self.export_return, "Ctrl+E", "export")
-        self.backup_action = self._action("&Back up now", self.backup_now)
-        self.restore_action = self._action("&Restore from backup…", self.restore_backup)
+        self.backup_action = self._action("&Back up now…", self.backup_now)
+        self.restore_action = self._action("&Restore…", self.restore_backup)
+        self.save_copy_action = self._action("&Save a copy for a colleague…", self.save_copy)
+        self.open_copy_action = self._action("Open a &copy…", self.open_copy)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.find_action = self._action(
             "&Find…", self.find_spend, QKeySequence.StandardKey.Find, "find"
         )
         self.preferences_action = self._action("&Preferences…", self.preferences, "Ctrl+,")
-        for action in (self.import_action,):
+        for action in (self.import_action, self.new_grant_action):
             action.setEnabled(not self.workspace.read_only)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        file.addActions([self.new_action, self.open_action])
+        file.addActions([self.new_grant_action, self.new_action, self.open_action])
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
         file.addActions([self.import_action, self.export_action])
         file.addSeparator()
         file.addActions([self.backup_action, self.restore_action])
+        file.addSeparator()
+        file.addActions([self.save_copy_action, self.open_copy_action])
         file.addSeparator()
         file.addAction(self.quit_action)
         edit = bar.addMenu("&Edit")
@@ -241,6 +259,10 @@ class MainWindow(QMainWindow):
         self.grant_box.setCurrentIndex(found if found >= 0 else 0)
         self.grant_box.blockSignals(False)
         self.workspace.set_grant(self.grant_box.currentData() or "")
+        self.show_welcome(self.grant_box.count() == 0)
+
+    def show_welcome(self, shown: bool) -> None:
+        self.body.setCurrentWidget(self.welcome if shown else self.splitter)
 
     def _on_changed(self, kinds: frozenset[str]) -> None:
         if GRANTS in kinds:
@@ -281,6 +303,20 @@ class MainWindow(QMainWindow):
         return PAGES[self.sidebar.currentRow()][0]
 
     # --- actions -------------------------------------------------------------------------
+
+    def new_grant(self) -> None:
+        """The new-grant assistant; it writes nothing until Finish (one undo step)."""
+        from ui.assistant import NewGrantAssistant
+
+        self.assistant = NewGrantAssistant(self.workspace, self)
+        self.assistant.open()
+
+    def open_demo(self) -> None:
+        """A fresh demo year in a file of its own: the officer's database is left alone."""
+        from ui.welcome import make_demo_database
+
+        self.statusBar().showMessage("Making the demo year…")
+        self.open_requested.emit(make_demo_database())
 
     def new_database(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -335,6 +371,16 @@ class MainWindow(QMainWindow):
         from ui import backups
 
         backups.restore(self)
+
+    def save_copy(self) -> None:
+        from ui import backups
+
+        backups.save_copy(self)
+
+    def open_copy(self) -> None:
+        from ui import backups
+
+        backups.open_copy(self)
 
     def show_last_backup(self) -> None:
         from ui import backups
@@ -408,6 +454,9 @@ class MainWindow(QMainWindow):
         from ui.operations import finish_all
 
         finish_all()
+        from ui import backups
+
+        backups.finish_daily_backups()  # one file, written atomically: let it finish
         if self.remember_state:
             self.save_state()
         super().closeEvent(event)

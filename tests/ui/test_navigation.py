@@ -143,7 +143,7 @@ def test_restore_from_a_backup_reopens_the_database(
 ) -> None:
     from fundtracker import backup
     from fundtracker.services.spend import add_spend
-    from ui import app, dialogs
+    from ui import app, backups, dialogs
 
     assert demo_ui_db.sqlite_path is not None
     path = demo_ui_db.sqlite_path
@@ -151,6 +151,12 @@ def test_restore_from_a_backup_reopens_the_database(
     window = session.open(demo_ui_db)
     assert window is not None
     qtbot.addWidget(window)
+
+    # Saved as a plain database copy in the backups folder, where the list finds it.
+    def beside(_window: object, _title: str, suggested: Path) -> Path:
+        return (suggested.parent / "backups" / suggested.name).with_suffix(".sqlite3")
+
+    monkeypatch.setattr(backups, "ask_save_path", beside)
     window.backup_now()
 
     def manual_backups() -> list[backup.Backup]:
@@ -160,10 +166,9 @@ def test_restore_from_a_backup_reopens_the_database(
     qtbot.waitUntil(lambda: bool(manual_backups()), timeout=10_000)
     assert "Last backup" in window.backup_label.text()
     add_spend(demo_ui_db, "CRG-2025-26", {"date": "2025-05-01", "net": "1", "reference": "GONE"})
-    monkeypatch.setattr(dialogs, "ask_choice", lambda _p, _t, _l, items: items[0])
     monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
     manual = manual_backups()
-    monkeypatch.setattr(backup, "list_backups", lambda _path: manual)
+    monkeypatch.setattr(backups, "ask_open_path", lambda *_a: manual[0].path)
     window.restore_backup()
     assert session.window is not None and session.window is not window
     qtbot.addWidget(session.window)
