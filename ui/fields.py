@@ -38,6 +38,9 @@ class Refusal(QLabel):
     def say(self, message: str) -> None:
         self.setText(message)
         self.setVisible(bool(message))
+        # A wrapped label's height is not always asked for by a form row: claim it.
+        width = self.width() if self.width() > 50 else 400
+        self.setMinimumHeight(self.heightForWidth(width) if message else 0)
 
 
 class DateField(QWidget):

@@ -132,7 +132,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
         self.splitter.setSizes([170, 1110])
-        self.setCentralWidget(self.splitter)
+        # A database with no grant opens on the welcome page instead of empty pages.
+        from ui.welcome import WelcomePage
+
+        self.welcome = WelcomePage(read_only=self.workspace.read_only)
+        self.welcome.setup_requested.connect(self.new_grant)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.open_requested.connect(self.open_requested)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.splitter)
+        self.body.addWidget(self.welcome)
+        self.setCentralWidget(self.body)
 
     def _action(
         self,
@@ -157,9 +167,10 @@ class MainWindow(QMainWindow):
         self.redo_action = stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.setIcon(resources.icon("redo"))
-        self.new_action = self._action(
-            "&New database…", self.new_database, QKeySequence.StandardKey.New, "new"
+        self.new_grant_action = self._action(
+            "&New grant…", self.new_grant, QKeySequence.StandardKey.New, "new"
         )
+        self.new_action = self._action("New &database…", self.new_database, "Ctrl+Shift+N")
         self.open_action = self._action(
             "&Open database…", self.open_database, QKeySequence.StandardKey.Open, "open"
         )
@@ -174,13 +185,13 @@ class MainWindow(QMainWindow):
             "&Find…", self.find_spend, QKeySequence.StandardKey.Find, "find"
         )
         self.preferences_action = self._action("&Preferences…", self.preferences, "Ctrl+,")
-        for action in (self.import_action,):
+        for action in (self.import_action, self.new_grant_action):
             action.setEnabled(not self.workspace.read_only)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        file.addActions([self.new_action, self.open_action])
+        file.addActions([self.new_grant_action, self.new_action, self.open_action])
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
@@ -248,6 +259,10 @@ class MainWindow(QMainWindow):
         self.grant_box.setCurrentIndex(found if found >= 0 else 0)
         self.grant_box.blockSignals(False)
         self.workspace.set_grant(self.grant_box.currentData() or "")
+        self.show_welcome(self.grant_box.count() == 0)
+
+    def show_welcome(self, shown: bool) -> None:
+        self.body.setCurrentWidget(self.welcome if shown else self.splitter)
 
     def _on_changed(self, kinds: frozenset[str]) -> None:
         if GRANTS in kinds:
@@ -288,6 +303,20 @@ class MainWindow(QMainWindow):
         return PAGES[self.sidebar.currentRow()][0]
 
     # --- actions -------------------------------------------------------------------------
+
+    def new_grant(self) -> None:
+        """The new-grant assistant; it writes nothing until Finish (one undo step)."""
+        from ui.assistant import NewGrantAssistant
+
+        self.assistant = NewGrantAssistant(self.workspace, self)
+        self.assistant.open()
+
+    def open_demo(self) -> None:
+        """A fresh demo year in a file of its own: the officer's database is left alone."""
+        from ui.welcome import make_demo_database
+
+        self.statusBar().showMessage("Making the demo year…")
+        self.open_requested.emit(make_demo_database())
 
     def new_database(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
