@@ -466,8 +466,21 @@ def restore(database: Path, source: Path) -> Path | None:
             label = f"the database in {source}"
             check_restorable(unpacked.database, label)
             return _replace_database(database, unpacked.database, unpacked.evidence)
+    _refuse_broken_zip(source)
     check_restorable(source)
     return _replace_database(database, source, {})
+
+
+def _refuse_broken_zip(source: Path) -> None:
+    """A file that starts like a zip but is not a whole one: a backup cut short (a copy
+    interrupted, a sync not finished), named as such rather than as a foreign file."""
+    if source.is_file():
+        with source.open("rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":
+                raise ftbackup.BackupFileError(
+                    f"{source} is a damaged backup: it is not a complete zip file (was its "
+                    "copy cut short?); nothing was restored"
+                )
 
 
 def open_copy(source: Path, folder: Path) -> Path:

@@ -334,7 +334,7 @@ def test_restore_refuses_a_truncated_ftbackup(
     truncated = tmp_path / "truncated.ftbackup"
     data = good_backup.read_bytes()
     truncated.write_bytes(data[: len(data) // 2])  # the zip's directory is at its end
-    _assert_refused(capsys, demo_file, truncated, "not a Fundtracker")
+    _assert_refused(capsys, demo_file, truncated, "not a complete zip file")
 
 
 def test_restore_refuses_a_zip_bomb_and_a_size_the_manifest_does_not_state(
