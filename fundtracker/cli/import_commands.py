@@ -8,6 +8,7 @@ from typing import Any
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.errors import ValidationError
 from fundtracker.ledger import importer, rules
+from fundtracker.ledger.exclusions import MONEY_KINDS, parse_exclude_options
 from fundtracker.ledger.mapping import FIELDS, parse_map_options
 from fundtracker.ledger.reading import UnreadableFileError
 from fundtracker.models import RULE_FIELDS, RULE_OPERATORS
@@ -42,6 +43,22 @@ def register(subparsers: Any) -> None:
         "--skip-errors", action="store_true", help="import the good rows, report the bad"
     )
     ledger.add_argument("--errors-out", metavar="FILE.csv", type=Path, help="bad rows as CSV")
+    ledger.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="not this grant: exclude every line whose cost_centre, account_code, supplier or "
+        "reference is VALUE (repeatable; remembered for the grant)",
+    )
+    ledger.add_argument(
+        "--exclude-row",
+        action="append",
+        default=[],
+        type=int,
+        metavar="ROW",
+        help="not this grant: exclude the line on this row of the file (repeatable)",
+    )
     ledger.add_argument("--reason", default="", help="why (kept in the audit log)")
     add_format_option(ledger, "text", "json")
     ledger.set_defaults(handler=run_import)
@@ -85,6 +102,7 @@ def _options(ctx: Context) -> importer.ImportOptions:
     args = ctx.args
     try:
         mapping = parse_map_options(args.map)
+        exclude = parse_exclude_options(args.exclude)
     except ValidationError as exc:
         raise UsageError(str(exc)) from None
     return importer.ImportOptions(
@@ -95,6 +113,8 @@ def _options(ctx: Context) -> importer.ImportOptions:
         sheet=args.sheet,
         skip_errors=args.skip_errors,
         errors_out=args.errors_out,
+        exclude=exclude,
+        exclude_rows=frozenset(args.exclude_row),
     )
 
 
@@ -133,15 +153,38 @@ def _print_result(ctx: Context, result: importer.ImportResult) -> None:
     ctx.print(f"header row {result.header_row}; columns: {mapped}")
     for batch in result.earlier_batches:
         ctx.print(f"note: this same file was imported before as batch {batch}")
-    counts = result.counts()
-    for key in ("rows_read", "imported", "duplicates", "skipped", "unassigned", "errors"):
+    counts = {**result.counts(), "excluded": result.excluded}
+    for key in (
+        "rows_read",
+        "imported",
+        "excluded",
+        "duplicates",
+        "skipped",
+        "unassigned",
+        "errors",
+    ):
         label = "bad rows" if key == "errors" else key.replace("_", " ")
         ctx.print(f"  {label:<11} {counts[key]:>8,}")
+    _print_money(ctx, result)
+    for warning in result.warnings:
+        ctx.print(f"warning: {warning}")
     _print_notes(ctx, "Bad rows:", [str(e) for e in result.errors])
+    excluded = [f"row {e.row}: {e.message}" for e in result.excluded_rows[:SHOWN_ROWS]]
+    _print_notes(ctx, "Excluded (not this grant):", excluded, result.excluded)
     duplicates = [f"row {d.row}: {d.message}" for d in result.duplicate_rows[:SHOWN_ROWS]]
     _print_notes(ctx, "Duplicates:", duplicates, result.duplicates)
     skipped = [f"row {s.row}: {s.message}" for s in result.skipped_rows[:SHOWN_ROWS]]
     _print_notes(ctx, "Skipped:", skipped, result.skipped)
+
+
+def _print_money(ctx: Context, result: importer.ImportResult) -> None:
+    """Rows, net, VAT and gross of each kind, to tie to the file's own totals."""
+    rows = []
+    for kind in MONEY_KINDS:
+        money = result.money[kind].to_dict()
+        label = "will import" if kind == "imported" and result.dry_run else kind
+        rows.append((label, money["rows"], money["net"], money["vat"], money["gross"]))
+    ctx.print_table(rows, ["", "Rows", "Net", "VAT", "Gross"], right=[1, 2, 3, 4])
 
 
 def _print_notes(ctx: Context, title: str, lines: list[str], total: int | None = None) -> None:

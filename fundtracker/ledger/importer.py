@@ -30,6 +30,17 @@ from sqlalchemy.orm import Session
 from fundtracker import audit
 from fundtracker.errors import FundtrackerError, LockedError, NotFoundError, ValidationError
 from fundtracker.files import atomic_path
+from fundtracker.ledger.exclusions import (
+    ExcludeRule,
+    FileTotal,
+    MoneyTotals,
+    NewExclusion,
+    TotalsCheck,
+    new_money,
+    remembered,
+    save_exclusions,
+    totals_check,
+)
 from fundtracker.ledger.mapping import (
     HEADER_SEARCH_ROWS,
     ColumnMapping,
@@ -46,6 +57,7 @@ from fundtracker.safe_text import csv_safe
 from fundtracker.services.grants import get_grant
 from fundtracker.services.locks import locked_until
 from fundtracker.storage import Database, utcnow
+from fundtracker.year_end import refuse_closed
 
 CHUNK_ROWS = 2000
 # Duplicate and skipped rows are counted in full but listed only this far, so re-importing a
@@ -83,6 +95,10 @@ class ImportOptions:
     sheet: str | None = None
     skip_errors: bool = False
     errors_out: Path | None = None
+    # Lines that are not this grant's (docs/LEDGER_IMPORT.md, Other funds' lines): by rule
+    # and by the file's row number. Either kind is remembered for the grant.
+    exclude: tuple[ExcludeRule, ...] = ()
+    exclude_rows: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,30 @@ class ImportResult:
     batch: int | None = None
     refused: bool = False
     earlier_batches: list[int] = field(default_factory=list)
+    excluded: int = 0
+    excluded_rows: list[RowNote] = field(default_factory=list)  # the first NOTE_LIMIT
+    # Negative lines of a spend-only layout (one amount column): imported as credits, and
+    # always listed, so income such as a grant payment is never imported unnoticed.
+    income_rows: list[RowNote] = field(default_factory=list)
+    money: dict[str, MoneyTotals] = field(default_factory=new_money)
+    totals_row: TotalsCheck | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the officer should look at before importing: income signs, totals."""
+        found = []
+        if self.income_rows:
+            rows = ", ".join(str(note.row) for note in self.income_rows[:20])
+            more = "…" if len(self.income_rows) > 20 else ""
+            found.append(
+                f"{len(self.income_rows)} line(s) have an income sign (a negative amount) and "
+                f"will be imported as credits reducing spend: row(s) {rows}{more}. Income, "
+                "such as a grant payment received, is not this grant's spend: exclude it"
+            )
+        message = self.totals_row.message() if self.totals_row else None
+        if message:
+            found.append(message)
+        return found
 
     @property
     def imported(self) -> int:
@@ -190,6 +230,12 @@ class ImportResult:
             "header_row": self.header_row,
             "mapping": self.mapping,
             "earlier_batches": self.earlier_batches,
+            "excluded": self.excluded,
+            "excluded_rows": [{"row": e.row, "reason": e.message} for e in self.excluded_rows],
+            "income_rows": [{"row": i.row, "message": i.message} for i in self.income_rows],
+            "money": {kind: totals.to_dict() for kind, totals in self.money.items()},
+            "totals_row": self.totals_row.to_dict() if self.totals_row else None,
+            "warnings": self.warnings,
         }
 
 
@@ -362,8 +408,10 @@ def run_import(
         try:
             with db.unit_of_work(reason or f"import {layout.file_name}") as session:
                 grant = get_grant(session, grant_reference)
+                refuse_closed(grant)
                 scan = _Scan(session, grant, layout, settings, report, table)
                 scan.skip_errors = options.skip_errors
+                scan.exclude_rules, scan.exclude_rows = options.exclude, options.exclude_rows
                 scan.progress, scan.cancel = progress, cancel
                 result = scan.run(rows, dry_run)
                 if dry_run or result.refused:
@@ -416,6 +464,12 @@ class _Scan:
         self.seen = _existing_keys(session, grant.id)
         self.pending: list[dict[str, Any]] = []
         self.batch_id = 0
+        self.excluded_keys = remembered(session, grant.id)
+        self.exclude_rules: tuple[ExcludeRule, ...] = ()
+        self.exclude_rows: frozenset[int] = frozenset()
+        self.new_exclusions: list[NewExclusion] = []
+        self.spend_only = layout.mapping.amount_layout != "debit_credit"
+        self.file_total: FileTotal | None = None
 
     def run(self, rows: Iterator[tuple[int, Sequence[object]]], dry_run: bool) -> ImportResult:
         layout = self.layout
@@ -437,6 +491,10 @@ class _Scan:
         result.refused = result.bad_rows > 0 and not self.skip_errors
         if not result.refused:
             self._flush()
+            save_exclusions(
+                self.session, self.grant.id, self.layout.file_name, self.new_exclusions
+            )
+        result.totals_row = totals_check(self.file_total, result.money, result.bad_rows)
         self._checkpoint(result)
         return result
 
@@ -445,6 +503,7 @@ class _Scan:
         if self.parser.is_total(cells):
             _note(result.skipped_rows, number, "totals row")
             result.skipped += 1
+            self._total_row(result, number, cells)
             return
         values, errors = self.parser.parse(number, cells)
         if values is None:
@@ -452,11 +511,23 @@ class _Scan:
             return
         net, vat = to_pence(values.net), to_pence(values.vat)
         key = _key(values.date, values.reference, values.supplier, net, vat)
+        if key in self.excluded_keys:
+            self._exclude(result, number, net, vat, "excluded before as not this grant")
+            return
         first = self.seen.get(key)
         if first is not None:
             message = f"repeats row {first}" if first else "already in the grant"
             _note(result.duplicate_rows, number, message)
             result.duplicates += 1
+            result.money["duplicate"].add(net, vat)
+            return
+        rule = self._exclusion(number, values)
+        if rule is not None:
+            self._exclude(result, number, net, vat, rule)
+            self.excluded_keys.add(key)
+            self.new_exclusions.append(
+                NewExclusion(key, values.date, values.supplier, values.reference, net, vat, rule)
+            )
             return
         allocation_id, errors = self._check(number, values)
         if errors:
@@ -465,11 +536,38 @@ class _Scan:
         self.seen[key] = number
         result.importable += 1
         result.unassigned += allocation_id is None
+        result.money["imported"].add(net, vat)
+        if net < 0 and self.spend_only:
+            shown = f"{values.supplier} " if values.supplier else ""
+            _note(result.income_rows, number, f"{shown}{values.net} (income sign)")
         if result.bad_rows and not self.skip_errors:
             return  # the file is refused anyway: stop writing
         self.pending.append(self._line(number, values, net, vat, allocation_id))
         if len(self.pending) >= CHUNK_ROWS:
             self._flush()
+
+    def _exclusion(self, number: int, values: LineValues) -> str | None:
+        """Why the officer excludes this line now (its row, or the first rule it matches)."""
+        if number in self.exclude_rows:
+            return f"row {number}"
+        for rule in self.exclude_rules:
+            if rule.matches(values):
+                return str(rule)
+        return None
+
+    def _exclude(self, result: ImportResult, number: int, net: int, vat: int, why: str) -> None:
+        _note(result.excluded_rows, number, why)
+        result.excluded += 1
+        result.money["excluded"].add(net, vat)
+
+    def _total_row(self, result: ImportResult, number: int, cells: Sequence[object]) -> None:
+        """Add up a totals row and keep the last one, which the lines are checked against."""
+        amounts = self.parser.total_amounts(cells)
+        if amounts is None:
+            return
+        net, vat = to_pence(amounts[0]), to_pence(amounts[1])
+        result.money["skipped"].add(net, vat)
+        self.file_total = FileTotal(number, net, vat)
 
     def _check(self, number: int, values: LineValues) -> tuple[int | None, list[CellError]]:
         errors = []
@@ -701,6 +799,7 @@ def undo_batch(db: Database, batch_id: int, reason: str = "") -> int:
                 f"batch {batch_id} ({batch.file_name}) was already undone on "
                 f"{batch.undone_at:%d/%m/%Y %H:%M}"
             )
+        refuse_closed(session.get_one(Grant, batch.grant_id))
         _refuse_locked_batch(session, batch)
         undone_at = utcnow()
         deleted = session.execute(delete(SPEND_TABLE).where(SpendLine.batch_id == batch_id))

@@ -126,6 +126,24 @@ class RowParser:
                     return True
         return False
 
+    def total_amounts(self, cells: Sequence[object]) -> tuple[Decimal, Decimal] | None:
+        """Net and VAT of a totals row, read like a line's (a debit/credit totals row may hold
+        both: net = debit − credit); None when its amounts cannot be read."""
+        found: dict[str, Decimal] = {}
+        for name in self.amount_fields:
+            value = self.cell(cells, name)
+            try:
+                found[name] = ZERO if _empty(value) else cell_money(value)
+            except MoneyError:
+                return None
+        vat = found.get("vat", ZERO)
+        layout = self.mapping.amount_layout
+        if layout == "debit_credit":
+            return found.get("debit", ZERO) - found.get("credit", ZERO), vat
+        if layout == "gross":
+            return found.get("gross", ZERO) - vat, vat
+        return found.get("net", ZERO), vat
+
     def parse(
         self, number: int, cells: Sequence[object]
     ) -> tuple[LineValues | None, list[CellError]]:
