@@ -24,6 +24,7 @@ from fundtracker.operations.grant_files import ImportGrantFile
 from fundtracker.services.grants import grant_spec, load_grant
 from fundtracker.setup_files import grant_to_toml, load_toml, read_grant
 from ui.errors import show_error
+from ui.grant_editor import GrantEditor
 from ui.models.table import Column, RowsModel
 from ui.naming import named
 from ui.pages.base import Page, notice
@@ -49,7 +50,14 @@ class GrantsPage(Page):
         self.import_button.setEnabled(not workspace.read_only)
         self.export_button = QPushButton("Export grant file…")
         self.export_button.clicked.connect(self.export_file)
-        layout.addLayout(self.heading("Grant", self.import_button, self.export_button))
+        self.edit_button = QPushButton("Edit grant")
+        self.edit_button.setAccessibleName("Edit grant")
+        self.edit_button.setCheckable(True)
+        self.edit_button.setEnabled(not workspace.read_only)
+        self.edit_button.toggled.connect(self.show_editor)
+        layout.addLayout(
+            self.heading("Grant", self.edit_button, self.import_button, self.export_button)
+        )
         self.empty = notice(
             "No grant yet. Import the plan files (Priorities page), then a grant file here."
         )
@@ -94,6 +102,9 @@ class GrantsPage(Page):
         self.conditions.setAccessibleName("Conditions of the grant")
         conditions_layout.addWidget(self.conditions)
         layout.addWidget(conditions, 1)
+        self.editor = GrantEditor(workspace)  # details and payments, edited in place
+        self.editor.setVisible(False)
+        layout.addWidget(self.editor, 2)
 
     def reload(self) -> None:
         reference = self.workspace.grant
@@ -104,6 +115,10 @@ class GrantsPage(Page):
             return
         grant = load_grant(self.db, reference)
         self._show(grant)
+        self.editor.load(grant)
+
+    def show_editor(self, shown: bool) -> None:
+        self.editor.setVisible(shown and bool(self.workspace.grant))
 
     def _show(self, grant: Grant) -> None:
         allocated = sum((a.budget for a in grant.allocations), ZERO)
