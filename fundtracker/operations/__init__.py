@@ -116,3 +116,28 @@ def expect_version(
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Together(Operation):
+    """Several operations as one step: one Save, one undo (its inverse undoes them in reverse
+    order, also as one step). Refused as a whole when any part is."""
+
+    name: str
+    parts: tuple[Operation, ...]
+
+    @property
+    def description(self) -> str:
+        return self.name
+
+    def run(self, db: Database) -> Changes:
+        done = [part.run(db) for part in self.parts]
+        inverses = [step.inverse for step in reversed(done)]
+        inverse = (
+            None
+            if any(i is None for i in inverses)
+            else Together(self.name, tuple(i for i in inverses if i is not None))
+        )
+        kinds = frozenset().union(*(step.kinds for step in done))
+        grant = next((step.grant for step in done if step.grant), None)
+        return Changes(self.name, grant, kinds, inverse, [step.result for step in done])

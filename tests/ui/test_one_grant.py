@@ -116,14 +116,23 @@ def test_undo_in_one_window_never_overwrites_a_change_made_in_another(
     other = MainWindow(Workspace(demo_ui_db))
     qtbot.addWidget(other)
     mine, theirs = window.show_page("projects"), other.show_page("projects")
+    lead = {a.code: a.lead for a in load_grant(demo_ui_db, GRANT).allocations}["A01"]
     assert _type_in_cell(mine, "A01", "lead", "Mine Partnership")
     assert _type_in_cell(theirs, "A02", "budget", "4750.00")
 
+    # My undo changes back only what I changed: their budget stands.
     window.undo_action.trigger()
-    grant = load_grant(demo_ui_db, GRANT)
-    budgets = {a.code: (a.budget, a.lead) for a in grant.allocations}
-    assert budgets["A02"][0] == Decimal("4750.00")  # their change stands
-    assert any("changed" in box.text() for box in message_boxes(window))
+    projects = {a.code: a for a in load_grant(demo_ui_db, GRANT).allocations}
+    assert projects["A01"].lead == lead
+    assert projects["A02"].budget == Decimal("4750.00")
+
+    # When they change the very project I changed, my undo is refused, saying so.
+    window.redo_action.trigger()
+    assert _type_in_cell(theirs, "A01", "lead", "Their Partnership")
+    window.undo_action.trigger()
+    projects = {a.code: a for a in load_grant(demo_ui_db, GRANT).allocations}
+    assert projects["A01"].lead == "Their Partnership"
+    assert any("someone else" in box.text() for box in message_boxes(window))
 
 
 def test_deleting_lines_one_of_which_changed_elsewhere_deletes_none(

@@ -41,14 +41,6 @@ def test_ledger_cells_show_money_and_dates_as_the_officer_reads_them() -> None:
     assert display_text(_row(attachments=0), "id") == ""
 
 
-def test_running_total_of_typed_weights() -> None:
-    from ui.grant_edits import percent_total
-
-    assert percent_total(["33.33", "33.33", "33.34"]) == 100
-    assert percent_total(["60", "", "30%"]) == 90
-    assert percent_total(["sixty"]) is None
-
-
 def test_audit_names_records_without_repeating_words() -> None:
     from ui.pages.audit import what
 

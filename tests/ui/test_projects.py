@@ -66,7 +66,7 @@ def qtbot_left() -> Any:
     return Qt.MouseButton.LeftButton
 
 
-def test_setting_one_quarter_of_an_even_profile_keeps_the_others(
+def test_setting_one_quarter_of_an_even_profile_shares_the_rest_over_later_quarters(
     qtbot: QtBot, window: Any, demo_ui_db: Database
 ) -> None:
     page = window.show_page("projects")
@@ -74,12 +74,14 @@ def test_setting_one_quarter_of_an_even_profile_keeps_the_others(
     q2 = 6 + 1  # the fixed columns, then Q1, Q2, ...
     assert page.model.index(row, q2).data() == "even"
     assert page.model.setData(page.model.index(row, q2), "1500")
+    # A02's budget is £4,500.00, evenly £1,125.00 a quarter. Q2 set to £1,500.00 leaves
+    # 4500 - 1125 - 1500 = £1,875.00 for Q3 and Q4: £937.50 each; the total stays £4,500.00.
     allocation = next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A02")
     assert [p.amount for p in allocation.profile] == [
         Decimal("1125.00"),
         Decimal("1500.00"),
-        Decimal("1125.00"),
-        Decimal("1125.00"),
+        Decimal("937.50"),
+        Decimal("937.50"),
     ]
     window.undo_action.trigger()
     allocation = next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A02")

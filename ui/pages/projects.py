@@ -3,6 +3,7 @@ priority weights editor with a running total; the core refuses weights that do n
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -23,18 +24,27 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.errors import FundtrackerError
+from fundtracker.figures import profile_pence
 from fundtracker.models import Allocation, Grant, Plan
-from fundtracker.money import format_money, money_str
+from fundtracker.money import format_money, from_pence, money_str
+from fundtracker.operations import Operation, Together
+from fundtracker.operations.allocations import (
+    AddProject,
+    RemoveProject,
+    SetProfile,
+    SetWeights,
+    UpdateProject,
+)
 from fundtracker.periods import quarters_between
+from fundtracker.presenters.projects import profile_after_edit, weights_total
 from fundtracker.services.grants import load_grant
 from fundtracker.setup_files import format_percentage
 from ui import dialogs
-from ui.errors import error_text
-from ui.grant_edits import Document, allocation_in, change_grant, percent_total
+from ui.errors import error_text, show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
 from ui.pages.base import Page
-from ui.workspace import PLANS, PROJECTS, RETURNS, SPEND, Workspace
+from ui.workspace import GRANT, PLANS, PROJECTS, RETURNS, SPEND, WEIGHTS, Workspace
 
 Index = QModelIndex | QPersistentModelIndex
 # (header, setup-file key, money?) for the fixed columns; quarter columns follow.
@@ -209,33 +219,38 @@ class WeightsEditor(QGroupBox):
         return box
 
     def _show_total(self, plan_key: str) -> None:
-        texts = [edit.text() for edit in self.inputs[plan_key].values()]
-        total = percent_total(texts)
+        total = weights_total([edit.text() for edit in self.inputs[plan_key].values()])
         label = self.totals[plan_key]
-        if total is None:
-            label.setText("not a number")
-        elif not any(t.strip() for t in texts):
-            label.setText("no weights (this project is unaligned to this plan)")
-        else:
-            label.setText(f"{total.normalize():f}%" + ("" if total == 100 else " — must be 100%"))
-        ok = total == 100 or not any(t.strip() for t in texts)
-        label.setProperty("class", "" if ok else "fieldError")
+        label.setText(total.text)
+        label.setProperty("class", "" if total.ok else "fieldError")
         label.style().polish(label)
 
     def save_weights(self) -> None:
-        if self.allocation is None:
+        """Every plan's weights of the project, as one step."""
+        if self.allocation is None or self.page.grant is None:
             return
-        code = self.allocation.code
-        weights = {
-            plan: {p: e.text().strip().rstrip("%") for p, e in edits.items() if e.text().strip()}
-            for plan, edits in self.inputs.items()
+        code, reference = self.allocation.code, self.page.grant.reference
+        seen = {
+            plan: {
+                w.priority.code: w.basis_points
+                for w in self.allocation.weights
+                if w.priority.plan.key == plan
+            }
+            for plan in self.inputs
         }
-
-        def change(document: Document) -> None:
-            allocation_in(document, code)["priorities"] = {k: v for k, v in weights.items() if v}
-
+        parts = tuple(
+            SetWeights(
+                reference,
+                code,
+                plan,
+                {p: e.text() for p, e in edits.items() if e.text().strip()},
+                seen[plan],
+            )
+            for plan, edits in self.inputs.items()
+        )
         self.error.clear()
-        change_grant(self.page.workspace, f"Weights of {code}", change, self, self._refused)
+        operation = Together(f"Set weights of project {code}", parts)
+        self.page.workspace.run(operation, self, self._refused)
 
     def _refused(self, error: FundtrackerError) -> None:
         self.error.setText(error_text(error))
@@ -244,7 +259,7 @@ class WeightsEditor(QGroupBox):
 class ProjectsPage(Page):
     name = "projects"
     title = "Projects"
-    kinds = frozenset({PROJECTS, PLANS, SPEND, RETURNS})
+    kinds = frozenset({PROJECTS, WEIGHTS, PLANS, SPEND, RETURNS, GRANT})
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
@@ -309,21 +324,23 @@ class ProjectsPage(Page):
         self.weights.show_allocation(self.grant, allocation)
 
     def _edit(self, allocation: Allocation, key: str, quarter: int | None, text: str) -> bool:
-        code = allocation.code
         grant = self.grant
         assert grant is not None
-
-        def change(document: Document) -> None:
-            item = allocation_in(document, code)
-            if key != "profile":
-                item[key] = text
-                return
-            profile = item.get("profile") or _even_profile(grant, allocation)
-            profile[quarter or 0] = text
-            item["profile"] = profile
-
-        label = "profile" if key == "profile" else key.replace("_", " ")
-        return change_grant(self.workspace, f"Change {label} of {code}", change, self)
+        operation: Operation
+        if key == "profile":
+            seen = [p.amount for p in allocation.profile]
+            try:
+                amounts = profile_after_edit(
+                    _shown_profile(grant, allocation), allocation.budget, quarter or 0, text
+                )
+            except FundtrackerError as error:
+                show_error(self, error)
+                return False
+            operation = SetProfile(grant.reference, allocation.code, amounts, seen)
+        else:
+            values = {key: text}
+            operation = UpdateProject(grant.reference, allocation.code, values, allocation.version)
+        return self.workspace.run(operation, self) is not None
 
     def add_project(self) -> None:
         code = dialogs.ask_text(self, "Add project", "Code of the new project (e.g. A09):")
@@ -332,32 +349,26 @@ class ProjectsPage(Page):
         name = dialogs.ask_text(self, "Add project", f"Name of project {code}:")
         if name is None:
             return
-
-        def change(document: Document) -> None:
-            document["allocations"].append(
-                {"code": code.strip(), "name": name, "budget": "0.00", "priorities": {}}
-            )
-
-        if change_grant(self.workspace, f"Add project {code}", change, self):
+        operation = AddProject(self.workspace.grant, {"code": code, "name": name})
+        if self.workspace.run(operation, self) is not None:
             self.select(code.strip())
 
     def remove_project(self) -> None:
         code = self.current_code()
-        if not code or not dialogs.confirm(
-            self, "Remove project", f"Remove project {code} from the grant?", "Remove"
+        allocation = next((a for a in self.model.allocations if a.code == code), None)
+        if allocation is None or not dialogs.confirm(
+            self,
+            "Remove project",
+            f"Remove project {code} from the grant, with its weights, profile, narratives and "
+            "assignment rules? You can undo this with Ctrl+Z.",
+            "Remove",
         ):
             return
-
-        def change(document: Document) -> None:
-            document["allocations"] = [a for a in document["allocations"] if a["code"] != code]
-
-        change_grant(self.workspace, f"Remove project {code}", change, self)
+        self.workspace.run(RemoveProject(self.workspace.grant, code, allocation.version), self)
 
 
-def _even_profile(grant: Grant, allocation: Allocation) -> list[str]:
-    """The even spread the figures engine uses when a project has no profile, as a start."""
-    from fundtracker.figures import profile_pence
-    from fundtracker.money import from_pence
-
+def _shown_profile(grant: Grant, allocation: Allocation) -> list[Decimal]:
+    """The profile as the table shows it: the stored one, or the even spread the figures
+    engine uses for a project without one."""
     quarters = len(quarters_between(grant.start_date, grant.end_date))
-    return [money_str(from_pence(p)) for p in profile_pence(allocation, quarters)]
+    return [from_pence(p) for p in profile_pence(allocation, quarters)]
