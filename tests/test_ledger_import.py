@@ -275,28 +275,32 @@ def test_the_import_itself_is_one_audit_event(
     assert json.loads(events[0].changes)["imported"] == [None, 50]
 
 
-def test_lines_in_a_submitted_period_are_refused_but_duplicates_stay_duplicates(
+def test_lines_in_a_submitted_period_are_late_lines_and_duplicates_stay_duplicates(
     db: Database, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 13: a line dated inside a submitted period is no longer a bad row; it keeps its
+    date and is counted in the first period not yet submitted (here Q2, from 01/07/2025)."""
     q1 = ledger(tmp_path / "q1.csv", _row("30/06/2025", "Acme", "R1", "10.00"))
     _, first = import_json(capsys, url, q1)
     _submit(db, "2025/26-Q1", date(2025, 6, 30))
     ytd = ledger(
         tmp_path / "ytd.csv",
         _row("30/06/2025", "Acme", "R1", "10.00"),  # already in: a duplicate, not an error
-        _row("15/06/2025", "Bee", "R2", "5.00"),  # new but locked
+        _row("15/06/2025", "Bee", "R2", "5.00"),  # new and dated in Q1: a late line
         _row("01/07/2025", "Cee", "R3", "7.00"),  # after the lock
     )
-    result, report = import_json(capsys, url, ytd, "--skip-errors")
-    assert result.code == 1
-    assert (report["imported"], report["duplicates"]) == (1, 1)
-    (error,) = report["errors"]
-    assert (error["row"], error["column"]) == (3, "Transaction Date")
-    assert "locked" in error["message"] and "2025/26-Q1" in error["message"]
-    assert [ln.reference for ln in lines(db)] == ["R1", "R3"]
+    result, report = import_json(capsys, url, ytd)
+    assert result.code == 0, result.out
+    assert (report["imported"], report["duplicates"], report["errors"]) == (2, 1, [])
+    counted = {ln.reference: (str(ln.date), str(ln.counted_on)) for ln in lines(db)}
+    assert counted == {
+        "R1": ("2025-06-30", "2025-06-30"),
+        "R2": ("2025-06-15", "2025-07-01"),
+        "R3": ("2025-07-01", "2025-07-01"),
+    }
     undo = run_cli(capsys, url, "import", "undo", str(first["batch"]))
     assert undo.code == 1 and "cannot be undone" in undo.err
-    assert len(lines(db)) == 2
+    assert len(lines(db)) == 3
 
 
 def test_assignment_order_column_then_rules_then_cost_centre(

@@ -134,30 +134,26 @@ def test_the_lock_holds_on_every_cli_path(
     _submit(capsys, url, tmp_path / "q2.xlsx")
     before = _line_count(demo_db)
     refused = [
-        run_cli(
-            capsys,
-            url,
-            "spend",
-            "add",
-            "--grant",
-            GRANT,
-            "--date",
-            "2025-09-30",
-            "--net",
-            "5",
-            "--allocation",
-            "A01",
-        ),
         run_cli(capsys, url, "spend", "update", "1", "--net", "1.00"),
         run_cli(capsys, url, "spend", "delete", "1"),
-        # moving a later line into the locked period
-        run_cli(capsys, url, "spend", "update", str(_q3_line(demo_db)), "--date", "2025-09-01"),
         run_cli(capsys, url, "narrative", "set", *PERIOD, "--allocation", "A01", "--rag", "G"),
     ]
     for result in refused:
         assert result.code == 1, result.out
         assert "2025/26-Q2" in result.err and "reopen" in result.err
     assert _line_count(demo_db) == before
+    # Issue 13: a line dated inside the submitted period is no longer refused: it is a late
+    # line, counted in the first open period, Q3, and the submitted figures stay as they were.
+    late = run_cli(
+        capsys, url, "spend", "add", "--grant", GRANT, "--date", "2025-09-30", "--net", "5",
+        "--allocation", "A01",
+    )  # fmt: skip
+    assert late.code == 0 and "counted in 2025/26-Q3" in late.err
+    moved_id = _q3_line(demo_db)
+    moved = run_cli(capsys, url, "spend", "update", str(moved_id), "--date", "2025-09-01")
+    assert moved.code == 0, moved.err
+    assert str(spend.get_spend(demo_db, moved_id).counted_on) == "2025-10-01"
+    assert _line_count(demo_db) == before + 1
     assert spend.get_spend(demo_db, 1).net != Decimal("1.00")
     # after the period end, work goes on
     later = run_cli(
@@ -200,9 +196,7 @@ def test_the_lock_holds_in_the_services(demo_db: Database, tmp_path: Path) -> No
     submission.export_return(demo_db, GRANT, Q2, tmp_path / "q2.xlsx", submit=True)
     q3 = _q3_line(demo_db)
     attempts = [
-        lambda: spend.add_spend(demo_db, GRANT, {"date": "01/04/2025", "net": "1"}),
         lambda: spend.update_spend(demo_db, 1, {"supplier": "Changed"}),
-        lambda: spend.update_spend(demo_db, q3, {"date": "2025-09-30"}),
         lambda: spend.delete_spend(demo_db, 1),
         lambda: spend.split_spend(demo_db, 1, [("A01", Decimal("0.01")), (None, Decimal("0"))]),
         lambda: spend.assign_spend(demo_db, [1, q3], "A02"),
@@ -213,6 +207,17 @@ def test_the_lock_holds_in_the_services(demo_db: Database, tmp_path: Path) -> No
             attempt()
     assert spend.get_spend(demo_db, 1).supplier != "Changed"
     assert spend.get_spend(demo_db, q3).allocation is not None
+    # Issue 13: dating a line inside the submitted period makes it a late line, counted in
+    # the first open period (Q3 starts 01/10/2025); it stays editable until Q3 is submitted.
+    late = spend.add_spend(demo_db, GRANT, {"date": "01/04/2025", "net": "1"})
+    assert (str(late.date), str(late.counted_on)) == ("2025-04-01", "2025-10-01")
+    assert spend.late_note(late) == (
+        f"line {late.id} is dated 01/04/2025, in 2025/26-Q1, whose return has been "
+        "submitted: it is a late line, counted in 2025/26-Q3"
+    )
+    moved = spend.update_spend(demo_db, q3, {"date": "2025-09-30"})
+    assert str(moved.counted_on) == "2025-10-01"
+    assert spend.update_spend(demo_db, late.id, {"net": "2"}).net == Decimal("2.00")
 
 
 def test_the_lock_holds_for_grant_imports(
@@ -242,15 +247,20 @@ def test_the_lock_holds_for_the_ledger_importer_and_its_undo(
     batch = import_json(capsys, url, early)[1]["batch"]
     _submit(capsys, url, tmp_path / "q2.xlsx")
     before = _line_count(demo_db)
-    result = run_cli(capsys, url, "import-ledger", str(late), "--grant", GRANT)
-    assert result.code == 1 and "locked" in (result.out + result.err)
+    # Issue 13: a line dated inside the submitted Q2 is imported as a late line, counted in
+    # Q3; the batch holding it can be undone (it is counted in an open period)...
+    late_batch = import_json(capsys, url, late)[1]["batch"]
+    assert _line_count(demo_db) == before + 1
+    [line] = [ln for ln in spend.list_spend(demo_db, GRANT) if ln.reference == "LATE1"]
+    assert (str(line.date), str(line.counted_on)) == ("2025-09-15", "2025-10-01")
+    assert run_cli(capsys, url, "import", "undo", str(late_batch)).code == 0
+    # ...but the batch counted in Q2 cannot, until Q2 is reopened.
     undo = run_cli(capsys, url, "import", "undo", str(batch))
     assert undo.code == 1 and "2025/26-Q2" in undo.err
     assert _line_count(demo_db) == before
     run_cli(capsys, url, "return", "reopen", *PERIOD, "--reason", "late invoice")
-    assert run_cli(capsys, url, "import-ledger", str(late), "--grant", GRANT).code == 0
     assert run_cli(capsys, url, "import", "undo", str(batch)).code == 0
-    assert _line_count(demo_db) == before  # one line in, one out
+    assert _line_count(demo_db) == before - 1
 
 
 def test_reopen_lifts_the_lock_and_resubmitting_makes_version_2(

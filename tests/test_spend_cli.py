@@ -99,12 +99,14 @@ def test_list_json_has_the_contract_keys_and_two_decimal_strings(
         "accrued",
     )
     rows = run_cli(capsys, url, "spend", "list", *GRANT, "--format", "json").json()
-    assert list(rows[0]) == KEYS
+    # Issue 13 adds counted_in (CONTRACTS), released_on and invoiced_by after the first keys.
+    assert list(rows[0]) == [*KEYS, "counted_in", "released_on", "invoiced_by"]
+    assert (rows[0]["counted_in"], rows[0]["released_on"]) == ("2025/26-Q2", None)
     assert rows[0]["net"] == "-12.50" and rows[0]["claimable"] == "-12.50"
     assert rows[0]["allocation"] is None and rows[0]["supplier"] == "-=cmd()"
     assert rows[0]["vat_recoverable"] is True and rows[0]["date"] == "2025-07-03"
     csv_out = run_cli(capsys, url, "spend", "list", *GRANT, "--format", "csv").out
-    assert csv_out.splitlines()[0] == ",".join(KEYS)
+    assert csv_out.splitlines()[0] == ",".join([*KEYS, "counted_in"])
     assert "'-=cmd()" in csv_out  # a spreadsheet would run it as a formula otherwise
     assert ",-12.50," in csv_out
 

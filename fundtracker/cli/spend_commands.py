@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.dates import parse_date
 from fundtracker.money import format_money
 from fundtracker.periods import Period
 from fundtracker.services import audit_log, spend
@@ -25,6 +26,7 @@ SPEND_COLUMNS = (
     "claimable",
     "status",
     "notes",
+    "counted_in",
 )
 
 
@@ -100,12 +102,39 @@ def register(subparsers: Any) -> None:
     delete.add_argument("--reason", default="", help="why (kept in the audit log)")
     delete.set_defaults(handler=run_delete)
 
+    release = group.add_parser(
+        "release", help="release (cancel) a commitment; it stops counting as committed"
+    )
+    release.add_argument("id", type=int)
+    release.add_argument(
+        "--on", type=parse_date, help="the day it is released (default today; not in a "
+        "submitted period)"
+    )  # fmt: skip
+    release.add_argument("--reason", default="", help="why (kept in the audit log)")
+    add_format_option(release, "text", "json")
+    release.set_defaults(handler=run_release)
+
+    invoice = group.add_parser(
+        "invoice", help="replace a commitment by its invoice (a new actual line, or --match ID)"
+    )
+    invoice.add_argument("id", type=int)
+    invoice.add_argument("--date", default=argparse.SUPPRESS, help="the invoice's date")
+    invoice.add_argument("--net", default=argparse.SUPPRESS, help="the invoice's net amount")
+    invoice.add_argument("--vat", default=argparse.SUPPRESS, help="VAT amount (default 0.00)")
+    invoice.add_argument("--reference", default=argparse.SUPPRESS, help="the invoice number")
+    invoice.add_argument(
+        "--match", type=int, metavar="ID", help="pair it with this actual line instead"
+    )
+    invoice.add_argument("--reason", default="", help="why (kept in the audit log)")
+    add_format_option(invoice, "text", "json")
+    invoice.set_defaults(handler=run_invoice)
+
     audit = subparsers.add_parser("audit", help="the audit log, newest first")
     audit.add_argument("--grant", metavar="REF")
     audit.add_argument("--limit", type=int)
     add_format_option(audit, "table", "json")
     audit.set_defaults(handler=run_audit)
-    for parser in (add, listing, update, delete, audit):
+    for parser in (add, listing, update, delete, release, invoice, audit):
         add_database_option(parser)
 
 
@@ -136,6 +165,48 @@ def _show_line(ctx: Context, line: Any) -> None:
         ctx.print_json(spend.spend_to_dict(line))
     else:
         ctx.print(str(line.id))
+    note = spend.late_note(line)
+    if note:
+        ctx.warn(f"fundtracker-cli: {note}")
+
+
+def run_release(ctx: Context) -> int:
+    line = spend.release_commitment(ctx.db, ctx.args.id, ctx.args.on, reason=ctx.args.reason)
+    if ctx.args.format == "json":
+        ctx.print_json(spend.spend_to_dict(line))
+    else:
+        ctx.print(f"released commitment {line.id} on {line.released_on:%d/%m/%Y}")
+    return 0
+
+
+def run_invoice(ctx: Context) -> int:
+    given = [name for name in ("date", "net", "vat", "reference") if hasattr(ctx.args, name)]
+    if ctx.args.match is not None:
+        if given:
+            ctx.warn("fundtracker-cli: --match pairs an existing line: give no --date/--net/...")
+            return 2
+        commitment, actual = spend.match_commitment(
+            ctx.db, ctx.args.id, ctx.args.match, reason=ctx.args.reason
+        )
+    else:
+        values = {name: getattr(ctx.args, name) for name in given}
+        commitment, actual = spend.invoice_commitment(
+            ctx.db, ctx.args.id, values, reason=ctx.args.reason
+        )
+    if ctx.args.format == "json":
+        ctx.print_json(
+            {"commitment": spend.spend_to_dict(commitment), "actual": spend.spend_to_dict(actual)}
+        )
+    else:
+        ctx.print(str(actual.id))
+        ctx.warn(
+            f"fundtracker-cli: commitment {commitment.id} released on "
+            f"{commitment.released_on:%d/%m/%Y}, invoiced by line {actual.id}"
+        )
+    note = spend.late_note(actual)
+    if note:
+        ctx.warn(f"fundtracker-cli: {note}")
+    return 0
 
 
 def run_delete(ctx: Context) -> int:
@@ -164,11 +235,23 @@ def run_list(ctx: Context) -> int:
                     format_money(line.net),
                     format_money(line.vat),
                     format_money(line.claimable),
-                    r["status"],
+                    r["status"] + (" (released)" if r["released_on"] else ""),
+                    r["counted_in"],
                 )
                 for r, line in zip(rows, lines, strict=True)
             ],
-            ["Id", "Date", "Project", "Supplier", "Reference", "Net", "VAT", "Claimable", "Status"],
+            [
+                "Id",
+                "Date",
+                "Project",
+                "Supplier",
+                "Reference",
+                "Net",
+                "VAT",
+                "Claimable",
+                "Status",
+                "Counted in",
+            ],
             right=[0, 5, 6, 7],
         )
     return 0

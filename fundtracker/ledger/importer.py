@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -572,18 +572,28 @@ class _Scan:
     def _check(self, number: int, values: LineValues) -> tuple[int | None, list[CellError]]:
         errors = []
         allocation_id = self.codes.get(values.allocation.casefold()) if values.allocation else None
-        if self.lock is not None and values.date <= self.lock.period_end:
+        # A line dated inside a submitted period is a late line, counted in the first open
+        # period (issue 13), unless the grant has no open period left.
+        lock = self.lock
+        if lock and values.date <= lock.period_end and lock.period_end >= self.grant.end_date:
             errors.append(
                 CellError(
                     number,
                     self.parser.mapping.label("date"),
-                    f"{values.date:%d/%m/%Y} is locked: the return for {self.lock.period} "
-                    f"(to {self.lock.period_end:%d/%m/%Y}) has been submitted; reopen it first",
+                    f"{values.date:%d/%m/%Y} cannot be counted in any open period: the return "
+                    f"for {lock.period}, the grant's last, has been submitted; reopen it "
+                    "first",
                 )
             )
         if allocation_id is None and not errors:
             allocation_id = self._assign(values)
         return allocation_id, errors
+
+    def _counted_on(self, day: date) -> date:
+        """The day a line dated ``day`` counts from (see services/locks.counted_on_for)."""
+        if self.lock is None or day > self.lock.period_end:
+            return day
+        return self.lock.period_end + timedelta(days=1)
 
     def _allocation_problem(self, code: str) -> str | None:
         """Why a code in the allocation column is refused: a typo must not become unassigned."""
@@ -619,6 +629,7 @@ class _Scan:
             "grant_id": self.grant.id,
             "allocation_id": allocation_id,
             "date": values.date,
+            "counted_on": self._counted_on(values.date),
             "supplier": values.supplier,
             "description": values.description,
             "reference": values.reference,
@@ -826,12 +837,12 @@ def _refuse_locked_batch(session: Session, batch: ImportBatch) -> None:
     locked = session.scalar(
         select(func.count())
         .select_from(SpendLine)
-        .where(SpendLine.batch_id == batch.id, SpendLine.date <= submission.period_end)
+        .where(SpendLine.batch_id == batch.id, SpendLine.counted_on <= submission.period_end)
     )
     if locked:
         raise LockedError(
             f"batch {batch.id} ({batch.file_name}) cannot be undone: {locked} of its lines are "
-            f"dated on or before {submission.period_end:%d/%m/%Y}, the end of "
+            f"counted on or before {submission.period_end:%d/%m/%Y}, the end of "
             f"{submission.period}, whose return has been submitted; reopen it first"
         )
 

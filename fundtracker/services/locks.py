@@ -1,8 +1,14 @@
-"""The submission lock: once a return is submitted, the data under it cannot quietly change."""
+"""The submission lock: once a return is submitted, the data under it cannot quietly change.
+
+A line dated inside a submitted period is not refused: it is a *late line*, counted in the
+first period not yet submitted (its ``counted_on`` is the first day after the latest submitted
+period), so the submitted figures stay as they were. A line is locked when it is counted in a
+submitted period; a late line can therefore be edited until its counted-in period is submitted.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,13 +45,65 @@ def refuse_locked_date(session: Session, grant: Grant, day: date, what: str) -> 
         )
 
 
-def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: str) -> None:
+def counted_on_for(session: Session, grant: Grant, day: date) -> date:
+    """The day a line dated ``day`` counts from: its own date, or for a late line the first
+    day after the latest submitted period. Refused when no period of the grant is left open
+    (its last return is submitted): the line would count in no return at all."""
     submission = locked_until(session, grant.id)
+    if submission is None or day > submission.period_end:
+        return day
+    counted_on = submission.period_end + timedelta(days=1)
+    if counted_on > grant.end_date:
+        raise LockedError(
+            f"a line dated {day:%d/%m/%Y} cannot be counted in any open period: the return "
+            f"for {submission.period}, the grant's last, was submitted on "
+            f"{submission.submitted_at:%d/%m/%Y}; reopen it first"
+        )
+    return counted_on
+
+
+def refuse_locked_line(session: Session, grant: Grant, counted_on: date, what: str) -> None:
+    """Refuse a change to a line counted in a submitted period (a late line counted in an
+    open period may change)."""
+    submission = locked_until(session, grant.id)
+    if submission is not None and counted_on <= submission.period_end:
+        raise LockedError(
+            f"{what} is counted in {submission.period} or earlier, and the return for "
+            f"{submission.period} (version {submission.version_number}) was submitted on "
+            f"{submission.submitted_at:%d/%m/%Y}; reopen it first"
+        )
+
+
+def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: str) -> None:
+    """Refuse a change to a project while a return stands. Its budget never changes once any
+    return has been submitted (even if reopened since): budget moves after that are virements,
+    recorded with the funder's approval so every return's figures stay explainable."""
+    submission = locked_until(session, grant.id)
+    if what == "budget":
+        submission = submission or first_submission(session, grant.id)
+        if submission is not None:
+            raise LockedError(
+                f"allocation {code}: cannot change its budget: the return for "
+                f"{submission.period} has been submitted. To move budget between projects "
+                "with the OPCC's approval, record a virement: fundtracker-cli virement add "
+                "--grant REF --from CODE --to CODE --amount A --approval TEXT --approved-on "
+                "DATE --effective DATE (or Record virement on the Projects page)."
+            )
     if submission is not None:
         raise LockedError(
             f"allocation {code}: cannot change its {what}: the return for {submission.period} "
             f"(version {submission.version_number}) has been submitted; reopen it first"
         )
+
+
+def first_submission(session: Session, grant_id: int) -> Submission | None:
+    """The grant's first submitted return, reopened or not."""
+    return session.scalar(
+        select(Submission)
+        .where(Submission.grant_id == grant_id)
+        .order_by(Submission.submitted_at, Submission.id)
+        .limit(1)
+    )
 
 
 def submitted_for_period(session: Session, grant_id: int, period: str) -> Submission | None:

@@ -20,6 +20,7 @@ from fundtracker.errors import (
     ConflictError,
     FieldError,
     FundtrackerError,
+    LockedError,
     NotFoundError,
     ValidationError,
 )
@@ -34,7 +35,7 @@ from fundtracker.money import (
 )
 from fundtracker.periods import Period
 from fundtracker.services.grants import get_grant
-from fundtracker.services.locks import refuse_locked_date
+from fundtracker.services.locks import counted_on_for, refuse_locked_line
 from fundtracker.storage import Database
 from fundtracker.year_end import refuse_closed
 
@@ -141,7 +142,6 @@ def add_spend(
     with db.unit_of_work(reason) as session:
         grant = get_grant(session, grant_reference)
         refuse_closed(grant)  # a closed year is read-only
-        refuse_locked_date(session, grant, fields["date"], "a spend line")
         line = SpendLine(
             grant_id=grant.id, vat=Decimal("0.00"), vat_recoverable=True, status="paid"
         )
@@ -158,6 +158,20 @@ def _assign(session: Session, grant: Grant, line: SpendLine, fields: dict[str, A
             line.allocation_id = _allocation_id(session, grant, value)
         else:
             setattr(line, name, value)
+    if "date" in fields:
+        # A date inside a submitted period makes a late line, counted in the open period.
+        line.counted_on = counted_on_for(session, grant, line.date)
+
+
+def late_note(line: SpendLine) -> str | None:
+    """What to tell the officer about a late line (None for a line counted on its date)."""
+    if line.counted_on == line.date:
+        return None
+    dated_in, counted_in = Period.quarter_of(line.date), Period.quarter_of(line.counted_on)
+    return (
+        f"line {line.id} is dated {line.date:%d/%m/%Y}, in {dated_in}, whose return has been "
+        f"submitted: it is a late line, counted in {counted_in}"
+    )
 
 
 def _load_line(session: Session, line_id: int, expected_version: int | None) -> SpendLine:
@@ -184,9 +198,7 @@ def update_spend(
         line = _load_line(session, line_id, expected_version)
         grant = session.get_one(Grant, line.grant_id)
         refuse_closed(grant)  # a closed year is read-only
-        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
-        if "date" in fields:
-            refuse_locked_date(session, grant, fields["date"], f"spend line {line_id}")
+        refuse_locked_line(session, grant, line.counted_on, f"spend line {line_id}")
         _assign(session, grant, line, fields)
         session.flush()
         session.refresh(line, ["allocation"])
@@ -217,7 +229,7 @@ def delete_spend(
         line = _load_line(session, line_id, expected_version)
         grant = session.get_one(Grant, line.grant_id)
         refuse_closed(grant)  # a closed year is read-only
-        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        refuse_locked_line(session, grant, line.counted_on, f"spend line {line_id}")
         deleted = DeletedSpend(
             {name: getattr(line, name) for name in _RESTORED_COLUMNS},
             [{name: getattr(a, name) for name in _ATTACHMENT_COLUMNS} for a in line.attachments],
@@ -232,7 +244,7 @@ def restore_spend(db: Database, deleted: DeletedSpend, reason: str = "") -> Spen
         grant = session.get_one(Grant, deleted.columns["grant_id"])
         refuse_closed(grant)  # a closed year is read-only
         line_id = deleted.columns["id"]
-        refuse_locked_date(session, grant, deleted.columns["date"], f"spend line {line_id}")
+        refuse_locked_line(session, grant, deleted.columns["counted_on"], f"spend line {line_id}")
         if session.get(SpendLine, line_id) is not None:
             raise ConflictError(f"spend line {line_id} exists again; nothing was restored")
         line = SpendLine(**deleted.columns)
@@ -282,6 +294,9 @@ def spend_to_dict(line: SpendLine) -> dict[str, Any]:
         "claimable": money_str(line.claimable),
         "status": line.status,
         "notes": line.notes,
+        "counted_in": str(Period.quarter_of(line.counted_on)),
+        "released_on": line.released_on.isoformat() if line.released_on else None,
+        "invoiced_by": line.invoiced_by_id,
     }
 
 
@@ -299,7 +314,7 @@ def split_spend(
         line = _load_line(session, line_id, None)
         grant = session.get_one(Grant, line.grant_id)
         refuse_closed(grant)  # a closed year is read-only
-        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        refuse_locked_line(session, grant, line.counted_on, f"spend line {line_id}")
         amounts = _split_amounts(line, parts)
         allocation_ids = [_allocation_id(session, grant, code) for code, _ in parts]
         vats = split_largest_remainder(to_pence(line.vat), [abs(to_pence(a)) for a in amounts])
@@ -328,10 +343,10 @@ def rejoin_spend(
         line = _load_line(session, line_id, None)
         grant = session.get_one(Grant, line.grant_id)
         refuse_closed(grant)  # a closed year is read-only
-        refuse_locked_date(session, grant, line.date, f"spend line {line_id}")
+        refuse_locked_line(session, grant, line.counted_on, f"spend line {line_id}")
         for part_id in part_ids:
             part = _load_line(session, part_id, None)
-            refuse_locked_date(session, grant, part.date, f"spend line {part_id}")
+            refuse_locked_line(session, grant, part.counted_on, f"spend line {part_id}")
             line.net, line.vat = line.net + part.net, line.vat + part.vat
             session.delete(part)
         line.allocation_id = _allocation_id(session, grant, allocation)
@@ -372,6 +387,8 @@ def _copy_line(line: SpendLine) -> SpendLine:
     copied = [
         "grant_id",
         "date",
+        "counted_on",
+        "released_on",
         "supplier",
         "description",
         "reference",
@@ -406,9 +423,185 @@ def assign_spend(
         refuse_closed(grant)  # a closed year is read-only
         allocation_id = _allocation_id(session, grant, code)
         for line in lines:
-            refuse_locked_date(session, grant, line.date, f"spend line {line.id}")
+            refuse_locked_line(session, grant, line.counted_on, f"spend line {line.id}")
             line.allocation_id = allocation_id
         session.flush()
         for line in lines:
             session.refresh(line, ["allocation"])
         return lines
+
+
+# --- Commitments that clear ------------------------------------------------------------------
+#
+# A commitment (a purchase order) is cleared by releasing it: cancelled, or replaced by the
+# actual line of its invoice. The release is dated and counted in an open period, so a
+# submitted return keeps its figures: the commitment stops counting as committed in periods
+# ending on or after the release, and the invoice counts like any line (a late line when dated
+# inside a submitted period).
+
+
+def _commitment(session: Session, line_id: int, expected_version: int | None) -> SpendLine:
+    line = _load_line(session, line_id, expected_version)
+    if line.status != "committed":
+        raise ValidationError(
+            FieldError("line", f"spend line {line_id} is {line.status}, not a commitment")
+        )
+    if line.released_on is not None:
+        invoiced = f" (invoiced by line {line.invoiced_by_id})" if line.invoiced_by_id else ""
+        raise ValidationError(
+            FieldError(
+                "line",
+                f"commitment {line_id} was already released on {line.released_on:%d/%m/%Y}"
+                f"{invoiced}",
+            )
+        )
+    return line
+
+
+def _release_day(session: Session, grant: Grant, line: SpendLine, day: date) -> date:
+    """The day a release counts from: ``day``, but within the grant (a release made after the
+    grant ended counts in its last period) and not in a submitted period."""
+    if day < line.date:
+        raise ValidationError(
+            FieldError(
+                "on",
+                f"{day:%d/%m/%Y} is before commitment {line.id} was raised ({line.date:%d/%m/%Y})",
+            )
+        )
+    return counted_on_for(session, grant, min(day, grant.end_date))
+
+
+def release_commitment(
+    db: Database,
+    line_id: int,
+    on: date | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> SpendLine:
+    """Release (cancel) a commitment on ``on`` (default today), which may not fall in a
+    submitted period; it stops counting as committed in periods ending on or after it."""
+    day = on or date.today()
+    with db.unit_of_work(reason) as session:
+        line = _commitment(session, line_id, expected_version)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)
+        released_on = _release_day(session, grant, line, day)
+        if on is not None and released_on > max(on, line.date) and on <= grant.end_date:
+            raise LockedError(
+                f"commitment {line_id} cannot be released on {on:%d/%m/%Y}: that day is in a "
+                f"submitted period; release it on {released_on:%d/%m/%Y} or later"
+            )
+        line.released_on = released_on
+        session.flush()
+        _ = line.allocation
+        return line
+
+
+def invoice_commitment(
+    db: Database,
+    line_id: int,
+    values: Mapping[str, object],
+    reason: str = "",
+    expected_version: int | None = None,
+) -> tuple[SpendLine, SpendLine]:
+    """Replace a commitment by the actual line of its invoice (``values``: date and net are
+    required; vat and reference optional; the rest is copied from the commitment). The actual
+    line counts like any line; the commitment is released on the day it counts from.
+    Returns (commitment, actual line)."""
+    fields = parse_fields(values)
+    missing = [FieldError(f, "is required") for f in ("date", "net") if f not in fields]
+    if missing:
+        raise ValidationError(missing)
+    with db.unit_of_work(reason) as session:
+        commitment = _commitment(session, line_id, expected_version)
+        grant = session.get_one(Grant, commitment.grant_id)
+        refuse_closed(grant)
+        day: date = fields["date"]
+        if not grant.start_date <= day <= grant.end_date:
+            raise ValidationError(
+                FieldError(
+                    "date",
+                    f"{day:%d/%m/%Y} is outside grant {grant.reference} "
+                    f"({grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y})",
+                )
+            )
+        actual = _copy_line(commitment)
+        actual.status, actual.source, actual.batch_id, actual.source_row = (
+            "paid",
+            "manual",
+            None,
+            None,
+        )
+        actual.released_on, actual.vat = None, Decimal("0.00")
+        actual.notes = f"invoice for commitment {line_id}"
+        _assign(session, grant, actual, {**fields, "allocation": _code(commitment)})
+        session.add(actual)
+        session.flush()
+        _clear(session, grant, commitment, actual)
+        _ = actual.allocation
+        return commitment, actual
+
+
+def match_commitment(
+    db: Database,
+    line_id: int,
+    actual_id: int,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> tuple[SpendLine, SpendLine]:
+    """Pair a commitment with an actual line already recorded (imported, say): the
+    commitment is released on the day that line counts from (or the first open day)."""
+    with db.unit_of_work(reason) as session:
+        commitment = _commitment(session, line_id, expected_version)
+        grant = session.get_one(Grant, commitment.grant_id)
+        refuse_closed(grant)
+        actual = _load_line(session, actual_id, None)
+        if actual.grant_id != grant.id or actual.status == "committed":
+            raise ValidationError(
+                FieldError(
+                    "match",
+                    f"spend line {actual_id} is not an actual (paid or accrued) line of grant "
+                    f"{grant.reference}",
+                )
+            )
+        other = session.scalar(
+            select(SpendLine.id).where(SpendLine.invoiced_by_id == actual_id).limit(1)
+        )
+        if other is not None:
+            raise ValidationError(
+                FieldError("match", f"spend line {actual_id} already invoices commitment {other}")
+            )
+        _clear(session, grant, commitment, actual)
+        _ = actual.allocation
+        return commitment, actual
+
+
+def _clear(session: Session, grant: Grant, commitment: SpendLine, actual: SpendLine) -> None:
+    commitment.released_on = _release_day(
+        session, grant, commitment, max(actual.counted_on, commitment.date)
+    )
+    commitment.invoiced_by_id = actual.id
+    session.flush()
+    _ = commitment.allocation
+
+
+def _code(line: SpendLine) -> str | None:
+    return line.allocation.code if line.allocation else None
+
+
+def unrelease_commitment(
+    db: Database, line_id: int, reason: str = "", expected_version: int | None = None
+) -> SpendLine:
+    """Undo a release (the inverse of release, invoice and match): refused once the release
+    counts in a submitted period."""
+    with db.unit_of_work(reason) as session:
+        line = _load_line(session, line_id, expected_version)
+        grant = session.get_one(Grant, line.grant_id)
+        refuse_closed(grant)
+        if line.released_on is None:
+            raise ValidationError(FieldError("line", f"commitment {line_id} is not released"))
+        refuse_locked_line(session, grant, line.released_on, f"the release of commitment {line_id}")
+        line.released_on, line.invoiced_by_id = None, None
+        session.flush()
+        _ = line.allocation
+        return line
