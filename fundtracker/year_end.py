@@ -86,7 +86,11 @@ def year_end_block(db: Database, report: Report) -> dict[str, dict[str, str]]:
     """``{"year_end": …}`` for the report JSON of the grant's last period, else nothing."""
     from fundtracker.services.grants import load_grant
 
-    grant = load_grant(db, report.grant.reference)
+    return year_end_of(load_grant(db, report.grant.reference), report)
+
+
+def year_end_of(grant: Grant, report: Report) -> dict[str, dict[str, str]]:
+    """``year_end_block`` for a grant already loaded (the return document uses it)."""
     if report.period != last_period(grant):
         return {}
     spend = report.summary.spend_to_date

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -255,3 +256,34 @@ def test_cli_close_reopen_and_the_year_end_block(
     reopened = run_cli(capsys, database_url, "grant", "reopen", "Y-1", "--reason", "late invoice")
     assert reopened.code == 0, reopened.err
     assert _closed_at(year) is None
+
+
+def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path: Path) -> None:
+    import openpyxl
+
+    from fundtracker.periods import Period
+    from fundtracker.returns.submission import export_return
+
+    out = tmp_path / "q4.xlsx"
+    export_return(year, "Y-1", Period.parse("2025/26-Q4"), out, submit=True)
+    _release_commitments(year)
+    close_grant(year, "Y-1")  # the real submission satisfies the closing rule
+    sheet = openpyxl.load_workbook(out, read_only=True)["Summary"]
+    rows = {row[0]: (*row, None)[1] for row in sheet.iter_rows(values_only=True) if row}
+    assert "Year end" in rows
+    # As worked out above: 10,000; 9,000; 6,800; 3,200; 2,200; 0.
+    assert rows["Year end: award"] == 10000
+    assert rows["Year end: received"] == 9000
+    assert rows["Year end: claimable spend"] == 6800
+    assert rows["Year end: underspend"] == 3200
+    assert rows["Year end: to return to the funder"] == 2200
+    assert rows["Year end: still due from the funder"] == 0
+
+    q3 = tmp_path / "q3.xlsx"
+    export_return(year, "Y-1", Period.parse("2025/26-Q3"), q3)
+    q3_rows = [
+        r[0]
+        for r in openpyxl.load_workbook(q3, read_only=True)["Summary"].iter_rows(values_only=True)
+        if r
+    ]
+    assert "Year end" not in q3_rows

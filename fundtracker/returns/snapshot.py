@@ -23,6 +23,7 @@ from fundtracker.periods import Period
 from fundtracker.returns.narratives import narratives_by_code, project_rag
 from fundtracker.services.grants import get_grant
 from fundtracker.storage import Database
+from fundtracker.year_end import year_end_of
 
 FORMAT = "fundtracker-return/1"
 
@@ -59,7 +60,8 @@ def build_return(
     findings = run_checks(db, grant_reference, period, report=report)
     return {
         "format": FORMAT,
-        "report": report.to_json(),
+        # The final return carries the year-end statement, as the report JSON does.
+        "report": {**report.to_json(), **year_end_of(grant, report)},
         "financial_year": str(period.year),
         "projects": [
             _project(report, figures, narratives.get(figures.code))

@@ -109,6 +109,15 @@ SUMMARY_ROWS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Checksum", "checksum", "text", None),
 )
 SUMMARY_FIRST_ROW = 3
+# The final return's Year end section: (key of the report's year_end block, label).
+YEAR_END_ROWS = (
+    ("award", "Year end: award"),
+    ("received", "Year end: received"),
+    ("spend", "Year end: claimable spend"),
+    ("underspend", "Year end: underspend"),
+    ("to_return", "Year end: to return to the funder"),
+    ("due_from_funder", "Year end: still due from the funder"),
+)
 
 # Characters XML cannot carry at all; shown as U+FFFD rather than failing the export.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -354,7 +363,8 @@ def _summary_values(
         "prepared_on": document["prepared_on"],
         "checksum": checksum,
     }
-    return {label: _lookup(source, path) for label, path, _, _ in SUMMARY_ROWS}
+    values = {label: _lookup(source, path) for label, path, _, _ in SUMMARY_ROWS}
+    return values | {"year_end": report.get("year_end")}
 
 
 def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
@@ -374,6 +384,17 @@ def _summary_sheet(workbook: Workbook, values: dict[str, Any]) -> None:
         cells.append([cells.styled(label, "ft label"), shown])
         if name is not None:
             workbook.defined_names[name] = DefinedName(name, attr_text=f"Summary!$B${row}")
+    _year_end_section(cells, values.get("year_end"))
+
+
+def _year_end_section(cells: _Cells, year_end: dict[str, str] | None) -> None:
+    """The final return's *Year end* section, below the summary rows (docs/FIGURES.md)."""
+    if not year_end:
+        return
+    cells.append([])
+    cells.append([cells.styled("Year end", "ft label")])
+    for key, label in YEAR_END_ROWS:
+        cells.append([cells.styled(label, "ft label"), cells.money(year_end[key], "ft money left")])
 
 
 # --- Projects --------------------------------------------------------------------------------
