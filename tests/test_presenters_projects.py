@@ -52,7 +52,7 @@ def test_a_quarter_edit_shares_what_is_left_over_the_later_quarters() -> None:
 
 def test_a_quarter_edit_that_overspends_the_budget_or_the_last_quarter_is_refused() -> None:
     profile = [D("25.00")] * 4
-    with pytest.raises(ValidationError, match="quarter 1: £120.00 leaves -£20.00"):
+    with pytest.raises(ValidationError, match=r"quarter 1: £120\.00 leaves -£20\.00"):
         profile_after_edit(profile, D("100.00"), 0, "120")
     with pytest.raises(ValidationError, match="quarter 4: the last quarter is what is left"):
         profile_after_edit(profile, D("100.00"), 3, "10")

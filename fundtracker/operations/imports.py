@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import Table, insert, inspect, select, update
 
 from fundtracker import audit
 from fundtracker.errors import ConflictError, NotFoundError, ValidationError
@@ -32,6 +32,7 @@ IMPORT_KINDS = (Kind.SPEND, Kind.IMPORTS)
 # Every stored column of a line but the one the database computes itself.
 _LINE_COLUMNS = tuple(c.key for c in inspect(SpendLine).column_attrs if c.key != "search_text")
 _ATTACHMENT_COLUMNS = tuple(c.key for c in inspect(Attachment).column_attrs)
+LINES, ATTACHMENTS = cast(Table, SpendLine.__table__), cast(Table, Attachment.__table__)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,9 @@ class RestoreBatch(Operation):
             for day in {line["date"] for line in self.lines}:
                 refuse_locked_date(session, grant, day, f"a line of batch {self.batch_id}")
             if self.lines:
-                session.execute(insert(SpendLine.__table__), list(self.lines))
+                session.execute(insert(LINES), list(self.lines))
             if self.attachments:
-                session.execute(insert(Attachment.__table__), list(self.attachments))
+                session.execute(insert(ATTACHMENTS), list(self.attachments))
             session.execute(
                 update(ImportBatch).where(ImportBatch.id == self.batch_id).values(undone_at=None)
             )
@@ -141,7 +142,7 @@ def _batch_rows(
     db: Database, batch_id: int
 ) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
     """The batch's lines and their evidence links, column by column, as stored."""
-    lines_table, attachments_table = SpendLine.__table__, Attachment.__table__
+    lines_table, attachments_table = LINES, ATTACHMENTS
     with db.read() as session:
         lines = session.execute(
             select(*(lines_table.c[name] for name in _LINE_COLUMNS)).where(
