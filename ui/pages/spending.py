@@ -4,7 +4,6 @@ edit in place, assign, split, attach evidence and delete."""
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fundtracker.errors import FundtrackerError, MoneyError, ValidationError
+from fundtracker.errors import FundtrackerError, ValidationError
 from fundtracker.models import SPEND_STATUSES
-from fundtracker.money import ZERO, format_money, money_str, parse_money
+from fundtracker.money import ZERO, format_money
 from fundtracker.periods import Period, quarters_between
+from fundtracker.presenters.spend import proposed_parts, split_total
 from fundtracker.services.grants import load_grant
 from fundtracker.services.ledger_view import LedgerFilter, LedgerRow
 from ui import dialogs, spend_commands
 from ui.delegates import ChoiceDelegate
 from ui.errors import error_text, show_error
-from ui.models.spend_model import COLUMNS, SpendModel, edit_text
+from ui.models.spend_model import COLUMNS, SpendModel
 from ui.naming import labelled, named
 from ui.pages.base import Page
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
@@ -469,9 +469,8 @@ class SplitDialog(QDialog):
         buttons.accepted.connect(self.split)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        half = (row.net / 2).quantize(Decimal("0.01"))
-        self.add_part(row.allocation or "", money_str(half))
-        self.add_part("", money_str(row.net - half))
+        for code, amount in proposed_parts(row.net, row.allocation):
+            self.add_part(code, amount)
 
     def add_part(self, code: str = "", amount: str = "") -> None:
         combo = labelled(QComboBox(), "Part project")
@@ -489,16 +488,7 @@ class SplitDialog(QDialog):
         self._show_total()
 
     def _show_total(self) -> None:
-        try:
-            total = sum((parse_money(edit.text()) for _c, edit in self.parts), ZERO)
-        except MoneyError:
-            self.total.setText("Parts: (an amount is not valid)")
-            return
-        left = self.row.net - total
-        self.total.setText(
-            f"Parts total {format_money(total)}; "
-            + ("matches the line." if not left else f"{format_money(left)} left to split.")
-        )
+        self.total.setText(split_total(self.row.net, [edit.text() for _c, edit in self.parts]))
 
     def split(self) -> None:
         parts: list[tuple[str | None, Any]] = [
