@@ -15,7 +15,11 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+import ui
+
 ROOT = Path(__file__).resolve().parents[2]
+# Where the app under test comes from (the checkout, or an installed wheel): children use it too.
+APP_HOME = Path(ui.__file__).resolve().parent.parent
 BROKEN_AUDIT_PAGE = """
 import ui.pages.audit
 
@@ -33,7 +37,7 @@ def _run(args: list[str], cwd: Path, data_dir: Path) -> subprocess.CompletedProc
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "FUNDTRACKER_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(APP_HOME),
         "XDG_CONFIG_HOME": str(data_dir / "config"),  # never the real user's settings
     }
     env.pop("PYTEST_CURRENT_TEST", None)
@@ -81,10 +85,12 @@ def test_the_same_screenshots_without_the_fault_exit_zero(
 
 
 def test_a_page_raising_in_a_test_fails_it_even_with_the_apps_handler_installed(
-    tmp_path: Path,
+    tmp_path: Path, demo_template: Path
 ) -> None:
     """An inner pytest run: the app installs its excepthook (as ``main`` does), then a page
     raises while it is shown from inside Qt; pytest-qt must still see it and fail the test."""
+    for name in ("inner.sqlite3", "quiet.sqlite3"):  # the demo year: its pages, not a welcome
+        (tmp_path / name).write_bytes(demo_template.read_bytes())
     (tmp_path / "test_inner.py").write_text(
         BROKEN_AUDIT_PAGE
         + textwrap.dedent(f"""
