@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 from fundtracker.audit import os_user
 from ui.naming import labelled, named
 from ui.settings import settings
+from ui.thresholds import ThresholdsEditor
+from ui.workspace import Workspace
 
 BACKUP_FOLDER_KEY = "backup_folder"
 LAST_BACKUP_PLACE_KEY = "last_backup_place"
@@ -64,6 +66,11 @@ class PreferencesDialog(QDialog):
                 "choose a network drive or a synced folder, so it survives the laptop."
             ),
         )
+        # The checks' thresholds belong to the data, not the person: kept in the database.
+        workspace = getattr(parent, "workspace", None)
+        self.thresholds = ThresholdsEditor(workspace) if isinstance(workspace, Workspace) else None
+        if self.thresholds is not None:
+            form.addRow(self.thresholds)
         self.problem = named(QLabel(""), "preferencesProblem")
         self.problem.setStyleSheet("color: #c62828")
         form.addRow("", self.problem)
@@ -105,6 +112,8 @@ class PreferencesDialog(QDialog):
             self.problem.setText(f"Backup folder: {folder} is not a folder that can be reached.")
             self.backup_folder.setFocus()
             return
+        if self.thresholds is not None and not self.thresholds.save():
+            return  # refused beside the threshold; nothing saved
         settings().setValue("prepared_by", self.name.text().strip())
         set_backup_folder(folder)
         self.accept()
