@@ -83,13 +83,13 @@ class ExceptHook:
     runner that installed its own hook first (pytest-qt fails a test on any exception raised
     in a slot or a virtual method) is handed every error as well, so the test still fails.
     In strict mode (``--screenshot``) nothing is shown: the traceback goes to stderr and is
-    counted, so the command exits non-zero instead of saving pictures of a broken page.
+    counted, so the command exits non-zero rather than pass off pictures of a broken page.
     """
 
     def __init__(self, *, strict: bool) -> None:
         self.strict = strict
         self.failures = 0
-        self._previous = sys.excepthook
+        self._previous = sys.__excepthook__  # the hook this one replaced, once installed
 
     def install(self) -> ExceptHook:
         self._previous = sys.excepthook
@@ -111,8 +111,9 @@ class ExceptHook:
 
 
 def unexpected(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-    """sys.excepthook: a typed error is shown as it is; anything else is logged in full and
-    the officer is told where the log is (never shown a traceback)."""
+    """What the officer sees of an error nobody caught: a typed error is shown as it is;
+    anything else is logged in full and the officer is told where the log is (never shown a
+    traceback)."""
     if isinstance(value, FundtrackerError):
         show_error(None, value)
         return
