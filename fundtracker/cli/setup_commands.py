@@ -6,8 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from fundtracker.cli import project_commands
 from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.errors import FieldError, ValidationError
 from fundtracker.money import format_money
+from fundtracker.operations.grants import NewGrant, UpdateGrant, current_grant_version
+from fundtracker.operations.plans import NewPlan, plan_record
 from fundtracker.services import grants, plans
 from fundtracker.setup_files import (
     grant_document,
@@ -55,6 +59,126 @@ def register(subparsers: Any) -> None:
     grant_show.set_defaults(handler=run_grant_show)
     for parser in (plan_import, plan_list, grant_import, grant_export, grant_list, grant_show):
         add_database_option(parser)
+    _register_setup_edits(plan, grant)
+    project_commands.register(subparsers)
+
+
+def _register_setup_edits(plan: Any, grant: Any) -> None:
+    """plan new, grant new and grant update (issue 12): setting up without a file."""
+    plan_new = plan.add_parser("new", help="create a plan (add priorities with priority add)")
+    plan_new.add_argument("--key", required=True)
+    plan_new.add_argument("--name", required=True, metavar="N")
+    plan_new.add_argument("--owner", required=True, metavar="O")
+    plan_new.add_argument("--kind", required=True, metavar="pcc|csp|statutory|other")
+    plan_new.add_argument("--from", required=True, dest="effective_from", metavar="D")
+    plan_new.add_argument("--to", dest="effective_to", metavar="D")
+    plan_new.set_defaults(handler=run_plan_new)
+
+    grant_new = grant.add_parser("new", help="create a grant from its offer letter")
+    grant_new.add_argument("--reference", required=True, metavar="R")
+    for option in ("name", "funder", "recipient", "award", "start", "end", "returns"):
+        grant_new.add_argument(f"--{option}", required=True, metavar=_METAVARS[option])
+    grant_new.add_argument("--aligned-plan", required=True, metavar="KEY")
+    grant_new.add_argument("--local-plan", metavar="KEY")
+    grant_new.add_argument("--conditions", metavar="TEXT")
+    grant_new.set_defaults(handler=run_grant_new)
+
+    grant_update = grant.add_parser("update", help="change a grant's details")
+    grant_update.add_argument("reference", metavar="REF")
+    for option in ("name", "funder", "recipient", "award", "start", "end", "returns"):
+        grant_update.add_argument(f"--{option}", metavar=_METAVARS[option])
+    grant_update.add_argument("--conditions", metavar="TEXT")
+    grant_update.add_argument("--aligned-plan", metavar="KEY")
+    grant_update.add_argument("--local-plan", metavar="KEY", help='"" for none')
+    grant_update.set_defaults(handler=run_grant_update)
+    for parser in (plan_new, grant_new, grant_update):
+        project_commands.add_output_options(parser)
+
+
+_METAVARS = {
+    "name": "N",
+    "funder": "F",
+    "recipient": "R",
+    "award": "A",
+    "start": "D",
+    "end": "D",
+    "returns": "quarterly|half-yearly|annual",
+}
+# Option (argparse's name) -> the grant field it sets.
+_GRANT_OPTIONS = {
+    "reference": "reference",
+    "name": "name",
+    "funder": "funder",
+    "recipient": "recipient",
+    "award": "award",
+    "start": "start",
+    "end": "end",
+    "returns": "return_frequency",
+    "conditions": "conditions",
+    "aligned_plan": "aligned_plan",
+    "local_plan": "local_plan",
+}
+
+
+def _grant_values(ctx: Context) -> dict[str, object]:
+    return {
+        field: getattr(ctx.args, option)
+        for option, field in _GRANT_OPTIONS.items()
+        if getattr(ctx.args, option, None) is not None
+    }
+
+
+def _grant_record(ctx: Context, reference: str) -> dict[str, Any]:
+    document = grant_document(grants.grant_spec(grants.load_grant(ctx.db, reference)))
+    return dict(_jsonable(document["grant"]))
+
+
+def run_grant_new(ctx: Context) -> int:
+    done = project_commands.run(ctx, NewGrant(_grant_values(ctx)))
+    grant = grants.load_grant(ctx.db, ctx.args.reference)
+    return project_commands.report(
+        ctx,
+        f"grant {grant.reference} created: {grant.name}, award {format_money(grant.award)}, "
+        f"{grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}, returns "
+        f"{grant.return_frequency}, aligned to {grant.aligned_plan.key}",
+        _grant_record(ctx, str(done.grant)),
+    )
+
+
+def run_grant_update(ctx: Context) -> int:
+    values = _grant_values(ctx)
+    values.pop("reference")
+    if not values:
+        raise ValidationError(
+            FieldError("", "nothing to change: give --award, --end or another field")
+        )
+    reference = ctx.args.reference
+    version = current_grant_version(ctx.db, reference)
+    project_commands.run(ctx, UpdateGrant(reference, values, version))
+    record = _grant_record(ctx, reference)
+    changed = ", ".join(name.replace("_", " ") for name in values)
+    return project_commands.report(ctx, f"grant {reference} updated ({changed})", record)
+
+
+def run_plan_new(ctx: Context) -> int:
+    a = ctx.args
+    values = {
+        "key": a.key,
+        "name": a.name,
+        "owner": a.owner,
+        "kind": a.kind,
+        "effective_from": a.effective_from,
+        "effective_to": a.effective_to,
+    }
+    done = project_commands.run(ctx, NewPlan(values))
+    plan = done.result
+    until = f" to {plan.effective_to:%d/%m/%Y}" if plan.effective_to else ""
+    return project_commands.report(
+        ctx,
+        f"plan {plan.key} created: {plan.name} ({plan.kind}), from "
+        f"{plan.effective_from:%d/%m/%Y}{until}; add its priorities with priority add",
+        plan_record(plan),
+    )
 
 
 def run_init(ctx: Context) -> int:
