@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from fundtracker.figures import Report
 
 ZERO = Decimal("0.00")
+# How the statement's amounts are named to the officer (CLI, window), in order.
+STATEMENT_LABELS = (
+    ("award", "Award"),
+    ("received", "Received"),
+    ("spend", "Claimable spend"),
+    ("underspend", "Underspend"),
+    ("to_return", "To return to the funder"),
+    ("due_from_funder", "Still due from the funder"),
+)
 # Open commitments named in a refusal: enough to find them, not a page of ids.
 NAMED_LIMIT = 10
 

@@ -15,16 +15,7 @@ from fundtracker.money import format_money, money_str, parse_money
 from fundtracker.next_year import NextYear, lines_in_new_year
 from fundtracker.operations import run_operation
 from fundtracker.operations.year import CloseGrant, MoveLinesToGrant, ReopenGrant, StartNextYear
-from fundtracker.year_end import YearEndStatement
-
-STATEMENT_LABELS = (
-    ("award", "Award"),
-    ("received", "Received"),
-    ("spend", "Claimable spend"),
-    ("underspend", "Underspend"),
-    ("to_return", "To return to the funder"),
-    ("due_from_funder", "Still due from the funder"),
-)
+from fundtracker.year_end import STATEMENT_LABELS, YearEndStatement
 
 
 def register(subparsers: Any) -> None:

@@ -27,11 +27,13 @@ from PySide6.QtWidgets import (
 
 from fundtracker.checks import run_checks
 from fundtracker.errors import FundtrackerError
-from fundtracker.figures import AllocationFigures, Report, build_report, default_period
+from fundtracker.figures import AllocationFigures, Report, build_report
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
 from fundtracker.operations.narratives import SetNarrative
-from fundtracker.periods import Period, reporting_periods
+from fundtracker.operations.year import CloseGrant, ReopenGrant
+from fundtracker.periods import Period
+from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
 from fundtracker.returns.evidence import write_evidence_pack
 from fundtracker.returns.narratives import computed_rag, get_narratives
 from fundtracker.returns.submission import (
@@ -41,6 +43,7 @@ from fundtracker.returns.submission import (
     reopen_return,
 )
 from fundtracker.services.grants import load_grant
+from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
 from ui import dialogs
 from ui.delegates import ChoiceDelegate
 from ui.errors import show_error
@@ -49,7 +52,6 @@ from ui.naming import named
 from ui.operations import Progress, run_in_background
 from ui.pages.base import Page, notice
 from ui.preferences import prepared_by
-from ui.undo import ServiceCommand, run
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
 
 Index = QModelIndex | QPersistentModelIndex
@@ -174,6 +176,7 @@ class ReturnsPage(Page):
         super().__init__(workspace)
         self.report: Report | None = None
         self.submissions: list[SubmissionInfo] = []
+        self.return_periods: dict[str, ReturnPeriod] = {}
         layout = QVBoxLayout(self)
         self.status = named(QLabel(), "returnStatus")
         layout.addLayout(self.heading("Monitoring returns", self.status))
@@ -197,6 +200,8 @@ class ReturnsPage(Page):
         self.submit_button = QPushButton("Submit…")
         self.reopen_button = QPushButton("Reopen…")
         self.pack_button = QPushButton("Evidence pack…")
+        self.year_button = named(QPushButton("Close the year…"), "closeYear")
+        self.year_button.clicked.connect(self.close_or_reopen_year)
         self.export_button.clicked.connect(self.export)
         self.submit_button.clicked.connect(self.submit)
         self.reopen_button.clicked.connect(self.reopen)
@@ -204,6 +209,7 @@ class ReturnsPage(Page):
         for button in (self.export_button, self.submit_button, self.reopen_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.year_button)
         buttons.addWidget(self.pack_button)
         layout.addLayout(buttons)
         self.figures = QGridLayout()
@@ -259,15 +265,16 @@ class ReturnsPage(Page):
         if not reference:
             return
         grant = load_grant(self.db, reference)
+        self.closed_at = grant.closed_at
+        self.last_period = str(last_period(grant))
         self.submissions = list_returns(self.db, reference)
-        chosen = self.current_period_text() or str(
-            _containing(grant, default_period(grant, date.today()))
-        )
+        self.return_periods = {str(r.period): r for r in return_periods(grant, self.submissions)}
+        chosen = self.current_period_text() or str(opening_period(grant, date.today()))
         self.periods.blockSignals(True)
         self.periods.clear()
-        for period in reporting_periods(grant.start_date, grant.end_date, grant.return_frequency):
-            item = QListWidgetItem(f"{period}   {self._status_of(str(period))}")
-            item.setData(Qt.ItemDataRole.UserRole, str(period))
+        for text, shown in self.return_periods.items():
+            item = QListWidgetItem(shown.label)
+            item.setData(Qt.ItemDataRole.UserRole, text)
             self.periods.addItem(item)
         texts = [
             self.periods.item(n).data(Qt.ItemDataRole.UserRole) for n in range(self.periods.count())
@@ -277,16 +284,12 @@ class ReturnsPage(Page):
         self._show_period()
 
     def _standing(self, period: str) -> SubmissionInfo | None:
-        versions = [s for s in self.submissions if s.period == period]
-        return versions[-1] if versions else None
+        shown = self.return_periods.get(period)
+        return shown.latest if shown else None
 
     def _status_of(self, period: str) -> str:
-        standing = self._standing(period)
-        if standing is None:
-            return "Draft"
-        if standing.reopened_at:
-            return f"Reopened (v{standing.version})"
-        return f"Submitted v{standing.version}"
+        shown = self.return_periods.get(period)
+        return shown.status if shown else "Draft"
 
     def current_period_text(self) -> str:
         item = self.periods.currentItem()
@@ -316,6 +319,11 @@ class ReturnsPage(Page):
         writable = not self.workspace.read_only
         self.submit_button.setEnabled(writable and not submitted)
         self.reopen_button.setEnabled(writable and submitted)
+        # The year closes from its last return, once submitted; a closed year reopens.
+        closed = getattr(self, "closed_at", None) is not None
+        self.year_button.setText("Reopen the year…" if closed else "Close the year…")
+        last = str(period) == getattr(self, "last_period", "")
+        self.year_button.setEnabled(writable and (closed or (last and submitted)))
         findings = run_checks(self.db, reference, period, report=self.report)
         errors = [f for f in findings if f.severity == "error"]
         self.checks_label.setText(
@@ -395,6 +403,40 @@ class ReturnsPage(Page):
         self.workspace.notify(RETURNS)
         return True
 
+    # --- year end ----------------------------------------------------------------------------
+
+    def close_or_reopen_year(self) -> None:
+        reference = self.workspace.grant
+        if getattr(self, "closed_at", None) is not None:
+            reason = dialogs.ask_text(
+                self, "Reopen the year", f"Why is the year of {reference} being reopened?"
+            )
+            if reason is not None:
+                self.workspace.run(ReopenGrant(reference, reason), self)
+            return
+        statement = year_end_statement(self.db, reference)
+        question = (
+            f"Close the year of {reference}? It becomes read-only until reopened.\n\n"
+            + "\n".join(
+                f"{label}: {format_money(getattr(statement, key))}"
+                for key, label in STATEMENT_LABELS
+            )
+        )
+        if dialogs.confirm(self, "Close the year", question, "Close the year"):
+            self.close_year_now()
+
+    def close_year_now(self, reason: str = "") -> bool:
+        """Close the year (refusals, such as open commitments, are shown and change nothing)."""
+        changes = self.workspace.run(CloseGrant(self.workspace.grant, reason), self)
+        if changes is None:
+            return False
+        self.show_status(
+            f"Year closed: to return to the funder {format_money(changes.result.to_return)}, "
+            f"still due from the funder {format_money(changes.result.due_from_funder)}",
+            10000,
+        )
+        return True
+
     def evidence_pack(self) -> None:
         path = self._ask_path("Save the evidence pack", ".zip", "Zip files")
         if path is None:
@@ -410,11 +452,3 @@ class ReturnsPage(Page):
             )
 
         run_in_background(self, "Writing the evidence pack…", work, done, cancellable=False)
-
-
-def _containing(grant: Any, quarter: Period) -> Period:
-    """The return period (quarter, half or year) that contains ``quarter``."""
-    for period in reporting_periods(grant.start_date, grant.end_date, grant.return_frequency):
-        if period.start <= quarter.start <= period.end:
-            return period
-    return quarter
