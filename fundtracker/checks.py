@@ -16,11 +16,11 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fundtracker.figures import (
@@ -35,12 +35,13 @@ from fundtracker.models import SPEND_STATUSES, Grant, SpendLine
 from fundtracker.money import format_money, from_pence
 from fundtracker.periods import Period
 from fundtracker.services.grants import load_grant
-from fundtracker.settings import Thresholds, read_thresholds
+from fundtracker.settings import COMMITMENT_STALE_DAYS, Thresholds, read_setting, read_thresholds
 from fundtracker.setup_files import format_percentage
 from fundtracker.storage import Database
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # worth knowing, nothing to put right
 # Checks that name spend lines name at most this many, then one finding with the rest's count.
 MAX_LINE_FINDINGS = 50
 _LINES = SpendLine.__table__.c
@@ -49,7 +50,7 @@ _LINES = SpendLine.__table__.c
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "info"
     message: str
     subject: str  # an allocation code, a spend line id or the grant reference
     subject_kind: str = "grant"  # "grant", "allocation" or "spend_line"
@@ -274,10 +275,12 @@ def check_spend_unassigned(ctx: CheckContext) -> Iterator[Finding]:
                 _LINES.grant_id == ctx.grant.id,
                 _LINES.allocation_id.is_(None),
                 _ALL_STATUSES,
+                _LINES.counted_on <= ctx.as_at,
                 _LINES.date >= ctx.grant.start_date,
-                _LINES.date <= ctx.as_at,
+                _LINES.date <= ctx.grant.end_date,
+                or_(_LINES.released_on.is_(None), _LINES.released_on > ctx.as_at),
             )
-            .order_by(_LINES.status, _LINES.date, _LINES.id)  # the index's order: no sort
+            .order_by(_LINES.status, _LINES.counted_on, _LINES.id)  # the index's order
             .limit(MAX_LINE_FINDINGS)
         ).all()
     found = [
@@ -378,6 +381,78 @@ def _duplicate(group: tuple[Any, ...], line_ids: list[int]) -> Finding:
     )
 
 
+# --- Late lines and commitments (issue 13) ---------------------------------------------------
+
+
+def check_late_lines(ctx: CheckContext) -> Iterator[Finding]:
+    """Lines dated in a period whose return was already submitted, counted in this one."""
+    where = (
+        _LINES.grant_id == ctx.grant.id,
+        _ALL_STATUSES,
+        _LINES.counted_on >= ctx.period.start,
+        _LINES.counted_on <= ctx.as_at,
+        _LINES.date < _LINES.counted_on,
+        _LINES.date >= ctx.grant.start_date,
+    )
+    with ctx.read() as session:
+        total = session.scalar(select(func.count()).where(*where)) or 0
+        if not total:
+            return
+        rows = session.execute(
+            select(*line_columns(), _LINES.counted_on)
+            .where(*where)
+            .order_by(_LINES.date, _LINES.id)
+            .limit(MAX_LINE_FINDINGS)
+        ).all()
+    found = [
+        line_finding(
+            "LATE_LINES",
+            INFO,
+            row.id,
+            f"{line_summary(row)} is dated in {Period.quarter_of(row.date)}, whose return was "
+            f"already submitted; it is a late line, counted in "
+            f"{Period.quarter_of(row.counted_on)}.",
+        )
+        for row in rows
+    ]
+    yield from capped_findings(ctx, "LATE_LINES", INFO, found, total, "late lines")
+
+
+def check_commitment_stale(ctx: CheckContext) -> Iterator[Finding]:
+    """Commitments still open at the period end more than the setting's days after they were
+    raised: release them, or record their invoices."""
+    with ctx.read() as session:
+        days = int(read_setting(session, COMMITMENT_STALE_DAYS))
+        raised_before = ctx.as_at - timedelta(days=days)
+        where = (
+            _LINES.grant_id == ctx.grant.id,
+            _LINES.status == "committed",
+            _LINES.counted_on <= ctx.as_at,
+            _LINES.date >= ctx.grant.start_date,
+            _LINES.date < raised_before,
+            or_(_LINES.released_on.is_(None), _LINES.released_on > ctx.as_at),
+        )
+        total = session.scalar(select(func.count()).where(*where)) or 0
+        if not total:
+            return
+        rows = session.execute(
+            select(*line_columns()).where(*where).order_by(_LINES.date, _LINES.id).limit(50)
+        ).all()
+    found = [
+        line_finding(
+            "COMMITMENT_STALE",
+            WARNING,
+            row.id,
+            f"{line_summary(row)} has been committed for {(ctx.as_at - row.date).days} days "
+            f"(more than {days}) by {ctx.as_at:%d/%m/%Y}; if it will not be spent, release it "
+            f"(fundtracker-cli spend release {row.id}); if it has been invoiced, record the "
+            f"invoice (fundtracker-cli spend invoice {row.id} --date D --net A, or --match ID).",
+        )
+        for row in rows
+    ]
+    yield from capped_findings(ctx, "COMMITMENT_STALE", WARNING, found, total, "stale commitments")
+
+
 CHECKS: list[Check] = [
     check_alloc_unmapped,
     check_weights_not_100,
@@ -389,6 +464,8 @@ CHECKS: list[Check] = [
     check_behind_profile,
     check_duplicate_suspect,
     check_plan_not_in_effect,
+    check_late_lines,
+    check_commitment_stale,
 ]
 
 # Modules holding further checks that append themselves to CHECKS when imported.

@@ -21,7 +21,7 @@ from fundtracker.storage import Database
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
-    kind: str  # "percent" (0 to 100, a Decimal) or "money" (a two-place Decimal)
+    kind: str  # "percent" (0 to 100, a Decimal), "money" (a two-place Decimal) or "days"
     default: Decimal
     description: str
 
@@ -29,6 +29,7 @@ class SettingSpec:
 UNDERSPEND_RISK_PERCENT = "checks.underspend_risk_percent"
 BEHIND_PROFILE_PERCENT = "checks.behind_profile_percent"
 EVIDENCE_THRESHOLD = "checks.evidence_threshold"
+COMMITMENT_STALE_DAYS = "checks.commitment_stale_days"
 
 SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
@@ -52,6 +53,13 @@ SETTINGS: dict[str, SettingSpec] = {
             Decimal("500.00"),
             "NO_EVIDENCE names actual lines of at least this claimable amount with no attachment",
         ),
+        SettingSpec(
+            COMMITMENT_STALE_DAYS,
+            "days",
+            Decimal("90"),
+            "COMMITMENT_STALE names commitments still open more than this many days after "
+            "they were raised",
+        ),
     )
 }
 
@@ -69,6 +77,8 @@ def parse_value(key: str, text: str) -> Decimal:
     spec = _spec(key)
     if spec.kind == "money":
         return parse_money(text)
+    if spec.kind == "days":
+        return _parse_days(key, text)
     try:
         value = Decimal(text.strip().rstrip("%"))
     except InvalidOperation:
@@ -76,6 +86,13 @@ def parse_value(key: str, text: str) -> Decimal:
     if not value.is_finite() or not 0 <= value <= 100:
         raise ValidationError(f"{key}: '{text}' is not a percentage from 0 to 100")
     return value
+
+
+def _parse_days(key: str, text: str) -> Decimal:
+    stripped = text.strip()
+    if not stripped.isdigit() or not 0 <= int(stripped) <= 3660:
+        raise ValidationError(f"{key}: '{text}' is not a whole number of days from 0 to 3660")
+    return Decimal(int(stripped))
 
 
 def _text(key: str, value: Decimal) -> str:

@@ -27,6 +27,7 @@ def _command_modules() -> list[object]:
         return_commands,
         setup_commands,
         spend_commands,
+        virement_commands,
         year_commands,
     )
 
@@ -37,6 +38,7 @@ def _command_modules() -> list[object]:
         backup_commands,
         import_commands,
         return_commands,
+        virement_commands,
         year_commands,  # adds to setup_commands' grant command
     ]
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fundtracker.checks import ERROR, run_checks
+from fundtracker.checks import ERROR, WARNING, run_checks
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.money import format_money
 from fundtracker.periods import Period
@@ -100,11 +100,19 @@ def run_export(ctx: Context) -> int:
     args = ctx.args
     period = Period.parse(args.period)
     if args.submit and not _already_submitted(ctx, args.grant, period):
-        errors = [f for f in run_checks(ctx.db, args.grant, period) if f.severity == ERROR]
-        if errors:
-            ctx.print(f"{len(errors)} check errors (submitting anyway):")
-            for finding in errors:
-                ctx.print(f"  error {finding.code} [{finding.subject}]: {finding.message}")
+        # Errors and warnings alike (issue 13): an overspend warning must be seen before
+        # the return goes; the findings are listed, errors first, and submitting goes on.
+        findings = run_checks(ctx.db, args.grant, period)
+        errors = [f for f in findings if f.severity == ERROR]
+        warnings = [f for f in findings if f.severity == WARNING]
+        if errors or warnings:
+            ctx.print(
+                f"{len(errors)} check errors and {len(warnings)} warnings (submitting anyway):"
+            )
+            for finding in errors + warnings:
+                ctx.print(
+                    f"  {finding.severity} {finding.code} [{finding.subject}]: {finding.message}"
+                )
     result = _writing(
         args.out,
         lambda: submission.export_return(
