@@ -18,10 +18,16 @@ from typing import TypeVar
 from fundtracker.dates import parse_date
 from fundtracker.errors import FieldError, FundtrackerError
 from fundtracker.money import ZERO, format_money, parse_money
-from fundtracker.setup_files import PlanSpec, PrioritySpec, format_percentage, load_toml, read_plan
+from fundtracker.setup_files import (
+    PlanSpec,
+    PrioritySpec,
+    format_percentage,
+    load_toml,
+    parse_percentage,
+    read_plan,
+)
 
 T = TypeVar("T")
-_WEIGHT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
 FULL = 10_000  # 100% in basis points
 
 
@@ -86,14 +92,12 @@ def within(problems: Problems, label: str, value: date | None, start: date, end:
 
 
 def weight(problems: Problems, label: str, value: str) -> int:
-    """A percentage with at most two decimals, as basis points; blank is 0 (no weight)."""
-    cleaned = value.strip().rstrip("%").strip()
-    if not cleaned:
+    """A percentage with at most two decimals, as basis points (the core's parser, so ``NaN``
+    and ``1e2`` are refused); blank is 0 (no weight)."""
+    if not value.strip():
         return 0
-    if not _WEIGHT.match(cleaned) or Decimal(cleaned) > 100:
-        problems.add(label, f"'{value}' is not a percentage from 0 to 100 with two decimals")
-        return 0
-    return int(Decimal(cleaned) * 100)
+    points = _parsed(problems, label, lambda text: parse_percentage(text, allow_zero=True), value)
+    return points or 0
 
 
 def weights_total(values: list[str]) -> tuple[int | None, str]:

@@ -35,11 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.errors import FundtrackerError, ValidationError
+from fundtracker.figures import even_spread
 from fundtracker.models import PLAN_KINDS, RETURN_FREQUENCIES
 from fundtracker.money import ZERO, format_money, from_pence, to_pence
 from fundtracker.operations import Changes
 from fundtracker.operations.setup import SetUpGrant, preview_findings, preview_period
 from fundtracker.periods import quarters_between
+from fundtracker.services.grants import list_grants
 from fundtracker.services.plans import list_plans, plan_spec
 from fundtracker.setup_drafts import (
     FULL,
@@ -94,8 +96,9 @@ def _line(placeholder: str = "") -> QLineEdit:
 
 
 class OfferPage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         super().__init__()
+        self.workspace = workspace
         self.setTitle("The offer letter")
         self.setSubTitle("What the PCC's grant offer letter says. Dates may be typed 01/04/2026.")
         self.form = Form(self)
@@ -122,6 +125,9 @@ class OfferPage(QWizardPage):
         end = day(problems, "End", self.end.text())
         if start and end and end < start:
             problems.add("End", "is before the start")
+        taken = {grant.reference for grant in list_grants(self.workspace.db)}
+        if self.reference.text().strip() in taken:
+            problems.add("Reference", "another grant already has this reference")
         offer = Offer(
             reference=text(problems, "Reference", self.reference.text(), limit=100),
             name=text(problems, "Grant name", self.name.text()),
@@ -661,10 +667,8 @@ class ProjectsPage(QWizardPage):
         budget = money_total([self.budget.text()])
         if budget is None or not self.quarter_edits:
             return
-        pence, count = to_pence(budget), len(self.quarter_edits)
-        each = pence // count
-        for number, edit in enumerate(self.quarter_edits):
-            share = each + (pence - each * count if number == count - 1 else 0)
+        shares = even_spread(to_pence(budget), len(self.quarter_edits))  # as figures spread it
+        for edit, share in zip(self.quarter_edits, shares, strict=True):
             edit.setText(f"{from_pence(share):.2f}")
 
     def update_allocated(self) -> None:
@@ -820,7 +824,7 @@ class NewGrantAssistant(QWizard):
         self.setObjectName("newGrantAssistant")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
-        self.offer_page = OfferPage()
+        self.offer_page = OfferPage(workspace)
         self.payments_page = PaymentsPage(self.offer_page)
         self.plans_page = PlansPage(workspace)
         self.projects_page = ProjectsPage(self.offer_page, self.plans_page)

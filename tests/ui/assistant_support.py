@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -17,8 +16,6 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 from pytestqt.qtbot import QtBot
-
-from fundtracker.setup_files import PlanSpec, load_toml, read_plan
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -77,19 +74,6 @@ def finish(qtbot: QtBot, wizard: QWizard) -> None:
 def shot(widget: QWidget, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     widget.grab().save(str(SHOTS / f"{name}.png"))
-
-
-def kent_template(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Use the shipped Kent PCC template; until it ships, the same plan from the demo data."""
-    import ui.assistant
-    from fundtracker.setup_drafts import plan_templates
-
-    shipped = plan_templates()
-    if any(spec.key == "kent-pcc-2025" for spec in shipped):
-        return
-    demo = Path(__file__).resolve().parents[2] / "fundtracker/demo_data/kent-pcc-2025.toml"
-    plan: PlanSpec = read_plan(load_toml(demo))
-    monkeypatch.setattr(ui.assistant, "plan_templates", lambda: [*shipped, plan])
 
 
 OFFER = {

@@ -24,7 +24,6 @@ from tests.ui.assistant_support import (
     click,
     find,
     finish,
-    kent_template,
     next_page,
     shot,
     type_in,
@@ -36,8 +35,7 @@ D = Decimal
 
 
 @pytest.fixture
-def assistant(qtbot: QtBot, db: Database, monkeypatch: pytest.MonkeyPatch) -> NewGrantAssistant:
-    kent_template(monkeypatch)
+def assistant(qtbot: QtBot, db: Database) -> NewGrantAssistant:
     wizard = NewGrantAssistant(Workspace(db))
     qtbot.addWidget(wizard)
     wizard.show()
@@ -313,3 +311,18 @@ def test_undo_of_the_setup_removes_the_grant_and_its_new_plans(
     assert list_grants(db) == [] and list_plans(db) == []
     with db.read() as session:
         assert session.query(Priority).count() == 0
+
+
+def test_a_reference_already_used_is_refused_on_the_first_page(
+    qtbot: QtBot, assistant: NewGrantAssistant, db: Database
+) -> None:
+    from fundtracker.operations import run_operation
+    from fundtracker.operations.setup import SetUpGrant
+    from tests.test_operations_setup import grant, pcc_plan
+
+    taken = grant(reference=OFFER["Reference"], local_plan=None, allocations=[])
+    run_operation(db, SetUpGrant((pcc_plan(),), taken))
+    fill_offer(qtbot, assistant)
+    next_page(qtbot, assistant)
+    assert assistant.currentPage() is assistant.offer_page
+    assert refusal(assistant.offer_page, "Reference") == "another grant already has this reference"

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from fundtracker.services.grants import list_grants, load_grant
 from fundtracker.storage import Database, open_database
-from tests.ui.assistant_support import click, find, kent_template, shot, type_in
+from tests.ui.assistant_support import click, find, shot, type_in
 from tests.ui.test_assistant import fill_offer, fill_payments, fill_plans, fill_projects
 from ui.assistant import NewGrantAssistant
 from ui.main_window import MainWindow
@@ -35,9 +35,8 @@ def test_a_database_with_no_grant_opens_on_the_welcome_page(empty_window: MainWi
 
 
 def test_set_up_a_grant_from_the_welcome_page_then_undo_it(
-    qtbot: QtBot, empty_window: MainWindow, db: Database, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, empty_window: MainWindow, db: Database
 ) -> None:
-    kent_template(monkeypatch)
     click(qtbot, empty_window.welcome, "Set up a grant")
     wizard = empty_window.assistant
     assert isinstance(wizard, NewGrantAssistant) and wizard.isVisible()
