@@ -8,13 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from fundtracker.models import Grant, SpendLine
 from fundtracker.storage import Database
 from tests.ui.conftest import message_boxes
-from tests.ui.test_returns import _choose_period
+
+
+def _choose_period(page: Any, period: str) -> None:
+    for row in range(page.periods.count()):
+        if page.periods.item(row).data(Qt.ItemDataRole.UserRole) == period:
+            page.periods.setCurrentRow(row)
+            return
+    raise AssertionError(period)
 
 
 def _closed(db: Database) -> bool:
@@ -37,7 +45,12 @@ def test_close_the_year_button(
     _choose_period(page, "2025/26-Q4")
     assert not page.year_button.isEnabled()  # not submitted yet
     asked: list[str] = []
-    monkeypatch.setattr(dialogs, "confirm", lambda _p, _t, text, _a="": asked.append(text) or True)
+
+    def confirm(_parent: Any, _title: str, text: str, _action: str = "") -> bool:
+        asked.append(text)
+        return True
+
+    monkeypatch.setattr(dialogs, "confirm", confirm)
     out = tmp_path / "q4.xlsx"
     monkeypatch.setattr(page, "_ask_path", lambda *a: out)
     page.submit()
