@@ -472,3 +472,40 @@ def test_workbook_shows_virements_overspend_and_counted_in(year: Database, tmp_p
     q1 = openpyxl.load_workbook(tmp_path / "1.xlsx")["Projects"]
     o_row = next(r for r in q1.iter_rows(min_row=4, values_only=True) if r[0] == "O")
     assert (o_row[13], o_row[14]) == (-100, "R")
+
+
+# --- Operations (undo and redo) -------------------------------------------------------------
+
+
+def test_release_invoice_and_virement_operations_undo_and_redo(year: Database) -> None:
+    from fundtracker.operations import run_operation, undo
+    from fundtracker.operations.commitments import InvoiceCommitment, ReleaseCommitment
+    from fundtracker.operations.virements import RecordVirement
+
+    po = _po_id(year)
+    version = spend.get_spend(year, po).version
+    released = run_operation(year, ReleaseCommitment(po, version, date(2025, 6, 30)))
+    assert _report(year, Q1).allocation("F").committed == D("0.00")
+    redo = undo(year, released)
+    assert _report(year, Q1).allocation("F").committed == D("500.00")
+    again = undo(year, redo, "redo")
+    assert str(spend.get_spend(year, po).released_on) == "2025-06-30"
+    undo(year, again)  # open again
+    assert spend.get_spend(year, po).released_on is None
+
+    version = spend.get_spend(year, po).version
+    values = {"date": "2025-06-29", "net": "480.00"}
+    invoiced = run_operation(year, InvoiceCommitment(po, version, values))
+    # As at 30/06: 2,500 + 480 spent, nothing committed; undone: 2,500 spent, 500 committed.
+    f = _report(year, Q1).allocation("F")
+    assert (f.spend_to_date, f.committed) == (D("2980.00"), D("0.00"))
+    undo(year, invoiced)
+    f = _report(year, Q1).allocation("F")
+    assert (f.spend_to_date, f.committed) == (D("2500.00"), D("500.00"))
+    assert len(spend.list_spend(year, "Y-1")) == 4  # the invoice line is gone
+
+    recorded = run_operation(year, RecordVirement("Y-1", VIREMENT))
+    assert _report(year, Q3).allocation("O").budget == D("2500.00")
+    undo(year, recorded)
+    assert virements.list_virements(year, "Y-1") == []
+    assert _report(year, Q3).allocation("O").budget == D("2000.00")
