@@ -4,6 +4,7 @@ P1-P4 and tmbc-csp-2025-26)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fundtracker.models import (
     Allocation,
     AssignmentRule,
     AuditEvent,
+    Grant,
     Narrative,
     ProfileAmount,
     Weight,
@@ -381,3 +383,28 @@ def test_the_undo_of_a_removal_refuses_when_the_code_was_taken_again(demo_db: Da
         undo(demo_db, removed)
     project = _project(demo_db, "A09")
     assert project is not None and project.name == "Someone else's"
+
+
+def _close(db: Database) -> None:
+    """Close the year as the year end does (set directly: closing needs a final return)."""
+    with db.unit_of_work("closed for the test") as session:
+        grant = session.scalar(select(Grant).where(Grant.reference == GRANT))
+        assert grant is not None
+        grant.closed_at = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def test_a_closed_grants_projects_cannot_change(demo_db: Database) -> None:
+    _close(demo_db)
+    version = current_version(demo_db, GRANT, "A02")
+    for operation in (
+        AddProject(GRANT, {"code": "A09", "name": "Late"}),
+        UpdateProject(GRANT, "A02", {"lead": "X"}, version),
+        SetWeights(GRANT, "A02", PCC, {"P1": 100}),
+        SetProfile(GRANT, "A02", None),
+        RemoveProject(GRANT, "A02", version),
+    ):
+        with pytest.raises(LockedError, match="was closed for the year on 01/05/2026"):
+            run_operation(demo_db, operation)
+    project = _project(demo_db, "A02")
+    assert project is not None and project.lead == "Tonbridge Town Team"
+    assert _project(demo_db, "A09") is None

@@ -5,7 +5,7 @@ CRG-2025-26 runs 1 April 2025 to 31 March 2026 with payments of £28,000.00 on 1
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -246,3 +246,22 @@ def test_received_on_round_trips_through_the_grant_file(demo_db: Database) -> No
     )
     with demo_db.read() as session:
         assert len(session.scalars(select(Payment)).all()) == 2
+
+
+def test_a_closed_grants_details_and_payments_cannot_change(demo_db: Database) -> None:
+    with demo_db.unit_of_work("closed for the test") as session:
+        grant = session.scalar(select(Grant).where(Grant.reference == GRANT))
+        assert grant is not None
+        grant.closed_at = datetime(2026, 5, 1, tzinfo=UTC)
+    payment_id, seen = find_payment(demo_db, GRANT, date(2026, 1, 15))
+    version = current_grant_version(demo_db, GRANT)
+    for operation in (
+        UpdateGrant(GRANT, {"conditions": "late"}, version),
+        AddPayment(GRANT, "01/11/2025", "5"),
+        receive_payment(GRANT, payment_id, seen, "20/01/2026"),
+        RemovePayment(GRANT, payment_id, seen),
+    ):
+        with pytest.raises(LockedError, match="was closed for the year"):
+            run_operation(demo_db, operation)
+    assert _payments(demo_db)[1] == (date(2026, 1, 15), Decimal("14000.00"), False, None)
+    assert load_grant(demo_db, GRANT).conditions.startswith("ILLUSTRATIVE")

@@ -31,6 +31,7 @@ from fundtracker.periods import quarters_between
 from fundtracker.services.locks import refuse_locked_allocation
 from fundtracker.setup_files import PercentageError, format_percentage, parse_percentage
 from fundtracker.storage import Database
+from fundtracker.year_end import refuse_closed
 
 PROJECT_FIELDS = ("code", "name", "description", "lead", "cost_centre", "status", "budget")
 # The longest text each field may hold (its column's length, which PostgreSQL enforces).
@@ -205,6 +206,7 @@ class AddProject(Operation):
         fields = parse_project_fields(self.values)
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             _refuse_duplicate_code(session, grant, fields["code"])
             last = session.scalar(
                 select(func.max(Allocation.position)).where(Allocation.grant_id == grant.id)
@@ -237,6 +239,7 @@ class UpdateProject(Operation):
         fields = parse_project_fields(self.values)  # refuse bad input before reading anything
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             found = _project(session, grant, self.code)
             project = expect_version(
                 session, Allocation, found.id, self.version, f"project {self.code}"
@@ -276,6 +279,7 @@ class SetWeights(Operation):
         wanted = parse_weights(self.plan, self.code, self.weights)
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             project = _project(session, grant, self.code)
             plan = session.scalar(select(Plan).where(Plan.key == self.plan))
             if plan is None:
@@ -352,6 +356,7 @@ class SetProfile(Operation):
         wanted = None if self.amounts is None else parse_profile(self.code, self.amounts)
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             project = _project(session, grant, self.code)
             now = tuple(p.amount for p in project.profile)
             if self.expected is not None and tuple(self.expected) != now:
@@ -440,6 +445,7 @@ class RemoveProject(Operation):
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             found = _project(session, grant, self.code)
             project = expect_version(
                 session, Allocation, found.id, self.version, f"project {self.code}"
@@ -515,6 +521,7 @@ class RestoreProject(Operation):
         columns = dict(self.record.project)
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "projects")  # a closed year is read-only
             _refuse_duplicate_code(session, grant, columns["code"])
             refuse_locked_allocation(session, grant, columns["code"], "restoring")
             if session.get(Allocation, columns["id"]) is not None:

@@ -33,6 +33,7 @@ from fundtracker.periods import quarters_between
 from fundtracker.services.locks import locked_until
 from fundtracker.setup_files import MAX_GRANT_DAYS, GrantSpec
 from fundtracker.storage import Database
+from fundtracker.year_end import refuse_closed
 
 GRANT_FIELDS = (
     "name",
@@ -211,6 +212,7 @@ class UpdateGrant(Operation):
         fields = parse_grant_fields(self.values, GRANT_FIELDS)
         with db.unit_of_work() as session:
             found = _grant(session, self.reference)
+            refuse_closed(found, "details")  # a closed year is read-only
             grant = expect_version(
                 session, Grant, found.id, self.version, f"grant {found.reference}"
             )
@@ -412,6 +414,7 @@ class AddPayment(Operation):
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "payments")  # a closed year is read-only
             values = parse_payment(grant, self.date, self.amount, self.received, self.received_on)
             position = self.position
             if position is None:
@@ -454,6 +457,7 @@ class EditPayment(Operation):
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "payments")  # a closed year is read-only
             values = parse_payment(grant, self.date, self.amount, self.received, self.received_on)
             payment = _payment(session, grant, self.payment_id, self.seen)
             payment.date, payment.amount = values.date, values.amount
@@ -488,6 +492,7 @@ class RemovePayment(Operation):
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
+            refuse_closed(grant, "payments")  # a closed year is read-only
             payment = _payment(session, grant, self.payment_id, self.seen)
             position = payment.position
             session.delete(payment)
