@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fundtracker import settings
-from fundtracker.checks import ERROR, Finding, has_errors, run_checks
+from fundtracker.checks import ERROR, INFO, Finding, has_errors, run_checks
 from fundtracker.cli.context import Context, add_database_option, add_format_option
 from fundtracker.figures import QUARTER_KEYS, Report, build_report
 from fundtracker.money import format_money
@@ -71,6 +71,11 @@ def print_report(ctx: Context, report: Report) -> None:
     ctx.print_table(
         [
             ("Award", _m(s.award)),
+            *(
+                [("Original allocation", _m(s.original_allocated)), ("Virements", _m(s.virements))]
+                if report.virements
+                else []
+            ),
             ("Allocated to projects", _m(s.allocated)),
             ("Unallocated", _m(s.unallocated)),
             ("Received to date", _m(s.received)),
@@ -102,6 +107,7 @@ def _print_projects(ctx: Context, report: Report) -> None:
     rows: list[Sequence[str]] = []
     for a in report.allocations:
         forecast = _m(a.forecast_outturn) + (" *" if a.forecast_entered else "")
+        variance = _m(a.variance) + (" OVER" if a.variance < 0 else "")
         rows.append(
             (
                 a.code,
@@ -111,7 +117,7 @@ def _print_projects(ctx: Context, report: Report) -> None:
                 _m(a.spend_to_date),
                 _m(a.committed),
                 forecast,
-                _m(a.variance),
+                variance,
             )
         )
     u = report.unassigned
@@ -159,8 +165,15 @@ def _print_projects(ctx: Context, report: Report) -> None:
         ],
         right=range(2, 11),
     )
-    if any(a.forecast_entered for a in report.allocations):
-        ctx.print("* forecast entered by the officer for this period")
+    for a in report.allocations:
+        if a.forecast_entered:
+            ctx.print(f"* {a.code}: forecast entered by the officer in {a.forecast_entered_in}")
+    for a in report.allocations:
+        if a.overspent:
+            ctx.print(
+                f"{a.code}: spent and committed {_m(a.spent_and_committed)}, over its "
+                f"{_m(a.budget)} budget (RAG R)"
+            )
 
 
 # --- check --------------------------------------------------------------------------------
@@ -184,8 +197,9 @@ def print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
     for f in ordered:
         ctx.print(f"{f.severity.upper():7}  {f.code:20}  {f.subject:>8}  {f.message}")
     errors = sum(f.severity == ERROR for f in findings)
+    notes = sum(f.severity == INFO for f in findings)
     ctx.print()
-    ctx.print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    ctx.print(f"{errors} error(s), {len(findings) - errors - notes} warning(s), {notes} note(s)")
 
 
 # --- settings -----------------------------------------------------------------------------
