@@ -184,3 +184,17 @@ def test_a_closed_grant_refuses_imports(
     result, _ = import_json(capsys, url, _file(tmp_path))
     assert result.code == 1 and "closed for the year" in result.err
     assert count(db, SpendLine) == 0
+
+
+def test_the_windows_exclusions_box_is_read_like_the_options() -> None:
+    from fundtracker.errors import ValidationError
+    from fundtracker.ledger.exclusions import ExcludeRule, parse_exclusions_text
+
+    rules, rows = parse_exclusions_text("cost_centre=SS900; row 14\naccount code=9000, row 3")
+    assert rules == (ExcludeRule("cost_centre", "SS900"), ExcludeRule("account_code", "9000"))
+    assert rows == frozenset({3, 14})
+    assert parse_exclusions_text("  ") == ((), frozenset())
+    with pytest.raises(ValidationError) as refused:
+        parse_exclusions_text("row x, colour=red")
+    assert "'row x' is not 'row' and a row number" in str(refused.value)
+    assert "'colour' is not one of" in str(refused.value)

@@ -230,3 +230,28 @@ def save_exclusions(
         grant_id,
         {"lines": [None, len(exclusions)], "rules": [None, ", ".join(reasons)[:2000]]},
     )
+
+
+def parse_exclusions_text(text: str) -> tuple[tuple[ExcludeRule, ...], frozenset[int]]:
+    """What the window's exclusions box says: ``cost_centre=SS900, row 14; account_code=9000``
+    (commas, semicolons or new lines between items). Every bad item is named."""
+    items = [item.strip() for item in text.replace(";", ",").replace("\n", ",").split(",")]
+    rows: set[int] = set()
+    rule_items: list[str] = []
+    errors: list[FieldError] = []
+    for item in filter(None, items):
+        word, _, number = item.partition(" ")
+        if word.lower() == "row":
+            if number.strip().isdigit():
+                rows.add(int(number))
+            else:
+                errors.append(FieldError("exclude", f"'{item}' is not 'row' and a row number"))
+        else:
+            rule_items.append(item)
+    try:
+        rules = parse_exclude_options(rule_items)
+    except ValidationError as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    return rules, frozenset(rows)

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,11 @@ from fundtracker.ledger import (
     plan_import,
     preview_rows,
 )
+from fundtracker.ledger.exclusions import MONEY_KINDS, parse_exclusions_text
 from fundtracker.ledger.mapping import FIELDS
 from fundtracker.ledger.profiles import list_profiles
 from fundtracker.models import ImportBatch
-from fundtracker.money import format_money
+from fundtracker.money import format_money, from_pence
 from fundtracker.operations import Changes, run_operation
 from fundtracker.operations.imports import ImportLedger, UndoBatch
 from ui import dialogs, resources
@@ -269,6 +271,20 @@ class ImportsPage(Page):
         self.plan_details = named(QPlainTextEdit(readOnly=True), "planDetails")
         self.plan_details.setAccessibleName("Duplicates, skipped rows and errors")
         layout.addWidget(self.plan_details, 1)
+        # Other funds' lines: excluded as not this grant, and remembered for it.
+        exclude_row = QHBoxLayout()
+        exclude_row.addWidget(QLabel("Not this grant — exclude:"))
+        self.exclude_edit = named(QLineEdit(), "excludeLines")
+        self.exclude_edit.setAccessibleName("Lines to exclude as not this grant")
+        self.exclude_edit.setPlaceholderText(
+            "e.g. cost_centre=SS900, account_code=9000, supplier=Kent PCC, row 14"
+        )
+        self.exclude_edit.editingFinished.connect(self.to_check)
+        exclude_row.addWidget(self.exclude_edit, 1)
+        layout.addLayout(exclude_row)
+        self.exclude_error = named(QLabel(), "excludeError")
+        self.exclude_error.setStyleSheet("color: #c62828")
+        layout.addWidget(self.exclude_error)
         self.skip_errors = QCheckBox("Import the good rows and leave out the bad ones")
         self.skip_errors.toggled.connect(lambda _on: self.to_check())
         layout.addWidget(self.skip_errors)
@@ -343,6 +359,7 @@ class ImportsPage(Page):
     def start(self, path: Path | None = None) -> None:
         """Begin the wizard (File ▸ Import ledger, or a file dropped on the window)."""
         self.go_to(0)
+        self.exclude_edit.clear()  # row numbers belong to one file
         if path is None:
             self.browse()
         else:
@@ -364,6 +381,7 @@ class ImportsPage(Page):
             for name, box in self.field_boxes.items():
                 mapping[name] = box.currentData() or ""
         sheet = self.sheet_box.currentData() if self.sheet_box.count() else None
+        exclude, exclude_rows = parse_exclusions_text(self.exclude_edit.text())
         return ImportOptions(
             mapping=mapping,
             profile=self.profile_box.currentData(),
@@ -371,6 +389,8 @@ class ImportsPage(Page):
             date_format=self.date_format.text().strip() or None,
             sheet=sheet,
             skip_errors=self.skip_errors.isChecked(),
+            exclude=exclude,
+            exclude_rows=exclude_rows,
         )
 
     def to_mapping(self) -> bool:
@@ -458,7 +478,13 @@ class ImportsPage(Page):
         if not self.workspace.grant:
             self.preview_label.setText("Import a grant file first: spend is imported into a grant.")
             return
-        path, options, grant = self.path, self.options(), self.workspace.grant
+        try:
+            options = self.options()
+        except FundtrackerError as error:  # a badly written exclusion, named
+            self.exclude_error.setText(str(error))
+            return
+        self.exclude_error.clear()
+        path, grant = self.path, self.workspace.grant
         options = replace(options, save_profile=None)  # a dry run saves nothing
 
         def work(progress: Progress) -> Any:
@@ -489,8 +515,12 @@ class ImportsPage(Page):
             if plan.duplicates
             else "No duplicates.",
         ]
+        if plan.excluded:
+            lines.append(f"{plan.excluded} lines excluded as not this grant (remembered).")
         if plan.skipped:
             lines.append(f"{plan.skipped} rows skipped (totals and the like).")
+        lines.append(_money_table(plan))
+        lines += [f"<b>{escape(warning)}</b>" for warning in plan.warnings]
         if plan.earlier_batches:
             earlier = ", ".join(map(str, plan.earlier_batches))
             lines.append(f"This same file was imported before (batch {earlier}).")
@@ -507,6 +537,8 @@ class ImportsPage(Page):
         details = [f"Row {e.row}, {e.column}: {e.message}" for e in plan.errors]
         details += [f"Row {d.row}: duplicate — {d.message}" for d in plan.duplicate_rows]
         details += [f"Row {s.row}: skipped — {s.message}" for s in plan.skipped_rows]
+        details += [f"Row {x.row}: excluded — {x.message}" for x in plan.excluded_rows]
+        details += [f"Row {i.row}: income sign — {i.message}" for i in plan.income_rows]
         self.plan_details.setPlainText("\n".join(details) or "Nothing to report.")
         refused = plan.bad_rows and not self.skip_errors.isChecked()
         self.import_button.setEnabled(
@@ -517,7 +549,12 @@ class ImportsPage(Page):
     def commit(self) -> None:
         if self.path is None or not self.workspace.grant:
             return
-        path, options, grant = self.path, self.options(), self.workspace.grant
+        try:
+            options = self.options()
+        except FundtrackerError as error:
+            self.exclude_error.setText(str(error))
+            return
+        path, grant = self.path, self.workspace.grant
 
         def work(progress: Progress) -> Any:
             operation = ImportLedger(
@@ -569,3 +606,22 @@ class ImportsPage(Page):
         shown = self.to_mapping()
         shutil.rmtree(folder, ignore_errors=True)
         return shown
+
+
+def _money_table(plan: ImportResult) -> str:
+    """Rows, net, VAT and gross of what is imported, excluded, duplicate and skipped, to tie
+    to the file's own totals row."""
+    head = "".join(f"<th>{h}</th>" for h in ("", "Rows", "Net", "VAT", "Gross"))
+    body = []
+    for kind in MONEY_KINDS:
+        money = plan.money[kind]
+        label = "will import" if kind == "imported" else kind
+        cells = [str(money.rows), *(_pounds(p) for p in (money.net, money.vat, money.gross))]
+        body.append(
+            f"<tr><td>{label}</td>" + "".join(f"<td align=right>{c}</td>" for c in cells) + "</tr>"
+        )
+    return f"<table cellspacing=6><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _pounds(pence: int) -> str:
+    return format_money(from_pence(pence))
