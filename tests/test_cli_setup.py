@@ -234,6 +234,10 @@ def test_plan_new_then_priorities_and_sub_priorities(cli: Any, demo_db: Database
     plan = next(p for p in listed if p["key"] == "tmbc-2026")
     assert plan["effective_to"] == "2027-03-31"
     assert [(p["code"], p["parent"]) for p in plan["priorities"]] == [("L1", None), ("L1.1", "L1")]
+    cli("priority", "retire", "--plan", "tmbc-2026", "--code", "L1")
+    listed = cli("plan", "list", "--format", "json").json()
+    plan = next(p for p in listed if p["key"] == "tmbc-2026")
+    assert [p["retired"] for p in plan["priorities"]] == [True, True]  # L1 and its L1.1
 
 
 def test_plan_new_json(cli: Any) -> None:

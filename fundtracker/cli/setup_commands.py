@@ -215,8 +215,14 @@ def run_plan_list(ctx: Context) -> int:
                     "kind": p.kind,
                     "effective_from": p.effective_from.isoformat(),
                     "effective_to": p.effective_to.isoformat() if p.effective_to else None,
+                    "previous_id": p.previous_id,  # the version this one replaced
                     "priorities": [
-                        {"code": q.code, "title": q.title, "parent": q.parent_code}
+                        {
+                            "code": q.code,
+                            "title": q.title,
+                            "parent": q.parent_code,
+                            "retired": q.retired,
+                        }
                         for q in p.priorities
                     ],
                 }
