@@ -213,7 +213,7 @@ def _manifest(source: Path, archive: zipfile.ZipFile, names: list[str]) -> dict[
     try:
         with archive.open(MANIFEST) as handle:
             manifest = json.loads(handle.read(_MANIFEST_LIMIT + 1).decode("utf-8"))
-    except (ValueError, zipfile.BadZipFile, OSError) as exc:
+    except (ValueError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         raise BackupFileError(f"{source} is damaged: its manifest cannot be read ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupFileError(f"{source} is not a Fundtracker backup: its manifest is not ours")
@@ -291,8 +291,16 @@ def _extract_one(
                     raise BackupFileError(f"{source} is damaged: {name} is larger than it says")
                 digest.update(chunk)
                 writer.write(chunk)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        # zipfile's CRC check, a truncated file, a bad compressed stream
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
+        # zipfile's CRC check, a truncated file, a bad compressed stream, a password-protected
+        # member (RuntimeError) or a compression method Python does not know
         raise BackupFileError(f"{source} is damaged: {name} cannot be read ({exc})") from exc
     if size != limit or digest.hexdigest() != entry["sha256"]:
         raise BackupFileError(
