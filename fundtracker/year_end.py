@@ -154,8 +154,9 @@ def close_blockers(session: Session, grant: Grant) -> list[str]:
             f" and {len(commitments) - NAMED_LIMIT} more" if len(commitments) > NAMED_LIMIT else ""
         )
         problems.append(
-            f"{len(commitments)} commitment(s) are still open: {named}{more}; release, invoice "
-            "or carry each forward first (fundtracker-cli spend release ID, spend invoice ID)"
+            f"{len(commitments)} commitment(s) are still open: {named}{more}; release or "
+            "invoice each first (fundtracker-cli spend release ID, spend invoice ID); to carry "
+            "one forward, release it and raise it again in next year's grant"
         )
     return problems
 
