@@ -141,7 +141,8 @@ def close_blockers(session: Session, grant: Grant) -> list[str]:
     """Why the year cannot be closed yet, in the officer's words (empty when it can)."""
     problems = []
     final = last_period(grant)
-    if submitted_for_period(session, grant.id, str(final)) is None:
+    submitted = submitted_for_period(session, grant.id, str(final)) is not None
+    if not submitted:
         problems.append(
             f"the return for the last period, {final}, has not been submitted "
             f"(fundtracker-cli export-return --grant {grant.reference} --period {final} "
@@ -157,6 +158,12 @@ def close_blockers(session: Session, grant: Grant) -> list[str]:
             f"{len(commitments)} commitment(s) are still open: {named}{more}; release or "
             "invoice each first (fundtracker-cli spend release ID, spend invoice ID); to carry "
             "one forward, release it and raise it again in next year's grant"
+            + (
+                f" (reopen the return for {final} first: once it is submitted no period is "
+                "left open to release them in)"
+                if submitted
+                else ""
+            )
         )
     return problems
 

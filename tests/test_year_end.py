@@ -17,7 +17,12 @@ from fundtracker.models import AuditEvent, Grant, SpendLine, Submission
 from fundtracker.operations import run_operation, undo
 from fundtracker.operations.year import CloseGrant
 from fundtracker.services.grants import get_grant
-from fundtracker.services.spend import add_spend, delete_spend, update_spend
+from fundtracker.services.spend import (
+    add_spend,
+    delete_spend,
+    release_commitment,
+    update_spend,
+)
 from fundtracker.storage import Database, utcnow
 from fundtracker.year_end import close_grant, reopen_grant, statement_from, year_end_statement
 from tests.figure_scenarios import add_line, load_grant_toml, load_plans
@@ -127,10 +132,12 @@ def _submit_last_period(db: Database) -> None:
 
 
 def _release_commitments(db: Database) -> None:
-    """What the commitment release service does to the line (tests only)."""
-    with db.unit_of_work() as session:
-        for line in session.scalars(select(SpendLine).where(SpendLine.status == "committed")):
-            line.released_on = date(2026, 3, 20)
+    """Release every open commitment in March, before the last return is submitted (a
+    submitted last return leaves no open period to release it in)."""
+    with db.read() as session:
+        ids = session.scalars(select(SpendLine.id).where(SpendLine.status == "committed")).all()
+    for line_id in ids:
+        release_commitment(db, line_id, on=date(2026, 3, 20))
 
 
 def _closed_at(db: Database) -> object:
@@ -170,12 +177,13 @@ def test_close_is_refused_naming_the_unsubmitted_return_and_open_commitments(
     with pytest.raises(ValidationError, match="line 3") as still:
         close_grant(year, "Y-1")
     assert "has not been submitted" not in str(still.value)
+    assert "reopen the return for 2025/26-Q4 first" in str(still.value)
     assert _closed_at(year) is None
 
 
 def test_closed_grant_is_read_only_until_reopened_with_a_reason(year: Database) -> None:
-    _submit_last_period(year)
     _release_commitments(year)
+    _submit_last_period(year)
     statement = close_grant(year, "Y-1", "year end agreed with the OPCC")
     assert statement.to_return == D("2200.00")
     assert _closed_at(year) is not None
@@ -209,8 +217,8 @@ def test_closed_grant_is_read_only_until_reopened_with_a_reason(year: Database) 
 
 
 def test_close_operation_undo_reopens(year: Database) -> None:
-    _submit_last_period(year)
     _release_commitments(year)
+    _submit_last_period(year)
     closed = run_operation(year, CloseGrant("Y-1", "year end"))
     assert closed.result.underspend == D("3200.00")
     assert _closed_at(year) is not None
@@ -226,8 +234,8 @@ def test_cli_close_reopen_and_the_year_end_block(
     refused = run_cli(capsys, database_url, "grant", "close", "Y-1")
     assert refused.code == 1 and "has not been submitted" in refused.err
 
-    _submit_last_period(year)
     _release_commitments(year)
+    _submit_last_period(year)
     closed = run_cli(capsys, database_url, "grant", "close", "Y-1", "--reason", "year end")
     assert closed.code == 0, closed.err
     assert re.search(r"To return to the funder +£2,200\.00\n", closed.out)
@@ -265,8 +273,8 @@ def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path:
     from fundtracker.returns.submission import export_return
 
     out = tmp_path / "q4.xlsx"
-    export_return(year, "Y-1", Period.parse("2025/26-Q4"), out, submit=True)
     _release_commitments(year)
+    export_return(year, "Y-1", Period.parse("2025/26-Q4"), out, submit=True)
     close_grant(year, "Y-1")  # the real submission satisfies the closing rule
     sheet = openpyxl.load_workbook(out, read_only=True)["Summary"]
     rows = {row[0]: (*row, None)[1] for row in sheet.iter_rows(values_only=True) if row}
