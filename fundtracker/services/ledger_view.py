@@ -7,6 +7,7 @@ next page costs the same at line 1,000,000 as at line 100.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -35,6 +36,7 @@ SORT_COLUMNS: dict[str, Any] = {
     "net": SpendLine.net,
     "vat": SpendLine.vat,
     "status": SpendLine.status,
+    "counted_on": SpendLine.counted_on,
 }
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
@@ -69,6 +71,7 @@ class LedgerRow:
     status: str
     notes: str
     attachments: int
+    counted_on: datetime.date | None = None  # differs from ``date`` for a late line (issue 13)
 
     @property
     def claimable(self) -> Decimal:
@@ -194,6 +197,7 @@ def _row(line: SpendLine, code: str | None, attachments: int) -> LedgerRow:
         status=line.status,
         notes=line.notes,
         attachments=int(attachments or 0),
+        counted_on=line.counted_on,
     )
 
 

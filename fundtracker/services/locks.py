@@ -68,9 +68,9 @@ def refuse_locked_line(session: Session, grant: Grant, counted_on: date, what: s
     submission = locked_until(session, grant.id)
     if submission is not None and counted_on <= submission.period_end:
         raise LockedError(
-            f"{what} is counted in {submission.period} or earlier, and the return for "
-            f"{submission.period} (version {submission.version_number}) was submitted on "
-            f"{submission.submitted_at:%d/%m/%Y}; reopen it first"
+            f"{what} is locked: it is counted in {submission.period} or earlier, and the "
+            f"return for {submission.period} (version {submission.version_number}) was "
+            f"submitted on {submission.submitted_at:%d/%m/%Y}; reopen it first"
         )
 
 

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 
 from fundtracker.money import ZERO, format_money, money_str
+from fundtracker.periods import Period
 from fundtracker.services.ledger_view import (
     LedgerFilter,
     LedgerRow,
@@ -58,6 +59,8 @@ COLUMNS = (
     SpendColumn("VAT", "vat", numeric=True),
     SpendColumn("Status", "status"),
     SpendColumn("Evidence", "id", editable=False),
+    # The quarter a line's figures count in: its date's, or a later one for a late line.
+    SpendColumn("Counted in", "counted_on", editable=False),
 )
 UNASSIGNED = "—"
 
@@ -73,6 +76,8 @@ def display_text(row: LedgerRow, field: str) -> str:
     if field == "id":
         count = row.attachments
         return f"{count} file{'s' if count != 1 else ''}" if count else ""
+    if field == "counted_on":
+        return str(Period.quarter_of(row.counted_on or row.date))
     return str(getattr(row, field))
 
 

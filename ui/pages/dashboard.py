@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.checks import Finding, run_checks
-from fundtracker.figures import Report, build_report, burn_up, default_period
+from fundtracker.figures import Report, Summary, build_report, burn_up, default_period
 from fundtracker.money import format_money
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.services.grants import load_grant
@@ -65,7 +65,7 @@ class Tile(QFrame):
         self.setObjectName(f"tile-{key}")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
-        heading = QLabel(title)
+        heading = self.heading = QLabel(title)
         heading.setProperty("class", "tileTitle")
         self.value = QLabel("—")
         self.value.setProperty("class", "tileValue")
@@ -219,8 +219,8 @@ class DashboardPage(Page):
         for key, tile in self.tiles.items():
             if key == "days_left":
                 tile.show_value(f"{self.days_left} of {self.grant_days}")
-            elif key == "projected_underspend" and summary.projected_overspend > 0:
-                tile.show_value(f"over {format_money(summary.projected_overspend)}", alert=True)
+            elif key == "projected_underspend":
+                _show_projection(tile, summary, risk)
             else:
                 tile.show_value(format_money(getattr(summary, key)), alert=key in _risky(risk))
 
@@ -354,3 +354,16 @@ class DashboardPage(Page):
 
 def _risky(underspend_risk: bool) -> set[str]:
     return {"projected_underspend"} if underspend_risk else set()
+
+
+def _show_projection(tile: Tile, summary: Summary, underspend_risk: bool) -> None:
+    """One tile for the projection: an overspend is never shown under an "underspend" title
+    (issue 13); it reads "Projected overspend", in red."""
+    if summary.projected_overspend > 0:
+        tile.heading.setText("Projected overspend")
+        tile.value.setAccessibleName("Projected overspend")
+        tile.show_value(format_money(summary.projected_overspend), alert=True)
+    else:
+        tile.heading.setText("Projected underspend")
+        tile.value.setAccessibleName("Projected underspend")
+        tile.show_value(format_money(summary.projected_underspend), alert=underspend_risk)

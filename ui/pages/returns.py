@@ -35,7 +35,7 @@ from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
 from fundtracker.returns.evidence import write_evidence_pack
-from fundtracker.returns.narratives import computed_rag, get_narratives
+from fundtracker.returns.narratives import get_narratives, project_rag
 from fundtracker.returns.submission import (
     SubmissionInfo,
     export_return,
@@ -108,8 +108,8 @@ class NarrativesModel(QAbstractTableModel):
         """(text, is the RAG computed rather than set)."""
         narrative = self.narratives[figures.code]
         if key == "rag":
-            set_rag = narrative["rag"]
-            return set_rag or computed_rag(figures.budget, figures.variance), not set_rag
+            # Red whenever spent and committed exceed the budget, whatever the override.
+            return project_rag(figures, narrative["rag"] or None)
         if key in narrative:
             value = narrative[key]
             return (
@@ -222,6 +222,7 @@ class ReturnsPage(Page):
             ("committed", "Committed"),
             ("forecast_outturn", "Forecast outturn"),
             ("projected_underspend", "Projected underspend"),
+            ("projected_overspend", "Projected overspend"),
             ("unallocated", "Unallocated"),
         )
         for number, (key, label) in enumerate(shown):
@@ -310,6 +311,9 @@ class ReturnsPage(Page):
         self.model.show(self.report, narratives)
         for key, label in self.figure_labels.items():
             label.setText(format_money(getattr(self.report.summary, key)))
+        # An overspend shows in red, never hidden behind a £0.00 underspend.
+        over = self.figure_labels["projected_overspend"]
+        over.setStyleSheet("color: #c62828;" if self.report.summary.projected_overspend else "")
         status = self._status_of(str(period))
         if submitted and standing is not None:
             status += (
@@ -371,12 +375,18 @@ class ReturnsPage(Page):
             return
         findings = run_checks(self.db, self.workspace.grant, self.period(), report=self.report)
         errors = [f for f in findings if f.severity == "error"]
+        warnings = [f for f in findings if f.severity == "warning"]
         question = f"Submit the return for {self.period()}?\n\n"
-        if errors:
-            question += f"The checks found {len(errors)} error(s):\n" + "\n".join(
-                f"• {f.message}" for f in errors[:10]
-            )
-            question += "\n\nSubmit anyway? "
+        # Errors and warnings alike, asked once (issue 13: an overspend is a warning).
+        for found, what in ((errors, "error(s)"), (warnings, "warning(s)")):
+            if found:
+                question += f"The checks found {len(found)} {what}:\n" + "\n".join(
+                    f"• {f.message}" for f in found[:10]
+                )
+                more = len(found) - 10
+                question += (f"\n… and {more} more" if more > 0 else "") + "\n\n"
+        if errors or warnings:
+            question += "Submit anyway? "
         question += (
             "Once submitted, spend dated in or before this period is locked until the return "
             "is reopened."
