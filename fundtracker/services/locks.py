@@ -87,7 +87,7 @@ def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: st
                 f"{submission.period} has been submitted. To move budget between projects "
                 "with the OPCC's approval, record a virement: fundtracker-cli virement add "
                 "--grant REF --from CODE --to CODE --amount A --approval TEXT --approved-on "
-                "DATE --effective DATE (or Record virement on the Projects page)."
+                "DATE --effective DATE."
             )
     if submission is not None:
         raise LockedError(
