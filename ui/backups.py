@@ -8,6 +8,7 @@ and folder questions are module functions (``ask_save_path``, ``ask_open_path``,
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,11 +52,16 @@ def ask_folder(parent: QWidget, title: str, start: Path) -> Path | None:
 # --- The status bar ----------------------------------------------------------------------
 
 
-def last_backup_text(db: Database) -> str:
+def last_backup_text(db: Database, in_backup_folder: datetime | None = None) -> str:
+    """The backups beside the database (a local look, never the network drive from the GUI
+    thread), and the newest in the backup folder once the daily backup's thread has looked."""
     if db.sqlite_path is None:
         return "Backups: by the database server"
-    when = backup.last_backup_time(db.sqlite_path, backup_folder())
-    return f"Last backup: {when.astimezone():%d/%m/%Y %H:%M}" if when else "No backup yet"
+    when = backup.last_backup_time(db.sqlite_path)
+    text = f"Last backup: {when.astimezone():%d/%m/%Y %H:%M}" if when else "No backup yet"
+    if in_backup_folder is not None:
+        text += f" · in your backup folder: {in_backup_folder.astimezone():%d/%m/%Y %H:%M}"
+    return text
 
 
 def _sqlite_or_explain(window: MainWindow, title: str) -> Path | None:
@@ -130,6 +136,7 @@ def restore(window: MainWindow) -> None:
     )
     if not dialogs.confirm(window, "Restore from a backup", question, "Restore"):
         return
+    finish_daily_backups()  # its reading connection would keep the database open
     window.db.dispose()
     try:
         backup.restore(database, source)
@@ -188,6 +195,7 @@ class DailyBackup(QThread):
         self.folder = folder
         self.message = ""
         self.failed = False
+        self.newest: datetime | None = None  # the newest backup in the folder, once looked
 
     def run(self) -> None:
         try:
@@ -196,6 +204,8 @@ class DailyBackup(QThread):
             self.message, self.failed = f"Backup folder: {error}", True
             return
         self.message = f"Daily backup saved to {taken}" if taken else ""
+        found = backup.list_offsite_backups(self.database, self.folder)
+        self.newest = found[0].taken_at if found else None
 
 
 class _Reporter(QObject):
@@ -213,7 +223,7 @@ class _Reporter(QObject):
             self.window.statusBar().showMessage(
                 self.job.message, 30000 if self.job.failed else 10000
             )
-        self.window.show_last_backup()
+        self.window.backup_label.setText(last_backup_text(self.window.db, self.job.newest))
         self.deleteLater()
 
 

@@ -215,6 +215,7 @@ def test_the_chosen_backup_folder_receives_the_daily_backup_when_the_window_open
     [taken] = backup.list_offsite_backups(demo_ui_db.sqlite_path, share)
     assert taken.kind == "daily" and taken.path.suffix == ".ftbackup"
     qtbot.waitUntil(lambda: "Daily backup saved" in window.statusBar().currentMessage())
+    assert "in your backup folder" in window.backup_label.text()
     session.close_current()
 
 
