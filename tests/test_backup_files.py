@@ -131,7 +131,7 @@ def test_backup_out_writes_one_file_with_the_database_every_evidence_file_and_a_
     out = tmp_path / "elsewhere" / "handover.ftbackup"
     result = run_cli(capsys, str(demo_file), "backup", "--out", str(out))
     assert result.code == 0, result.err
-    assert str(out) in result.out
+    assert str(out) in result.out and "2 evidence file(s)" in result.out
 
     with zipfile.ZipFile(out) as archive:
         names = sorted(archive.namelist())

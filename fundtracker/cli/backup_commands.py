@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from fundtracker import backup
+from fundtracker import backup, ftbackup
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.errors import DatabaseError
 from fundtracker.storage import resolve_url
@@ -77,20 +77,22 @@ def run_backup(ctx: Context) -> int:
     if ctx.args.action == "daily":
         return _daily(ctx, database)
     if ctx.args.to is not None:
-        written = backup.backup_to_folder(database, ctx.args.to)
-        _report(ctx, database, written.path, written.skipped_evidence)
+        _report(ctx, database, backup.backup_to_folder(database, ctx.args.to))
         return 0
     if ctx.args.out is not None and ctx.args.out.suffix.lower() != backup.DATABASE_SUFFIX:
-        written = backup.write_backup_file(database, ctx.args.out)
-        _report(ctx, database, written.path, written.skipped_evidence)
+        _report(ctx, database, backup.write_backup_file(database, ctx.args.out))
         return 0
-    _report(ctx, database, backup.backup_now(database, ctx.args.out), ())
+    taken = backup.backup_now(database, ctx.args.out)
+    ctx.print(f"backed up {database} to {taken} (integrity check passed)")
     return 0
 
 
-def _report(ctx: Context, database: Path, taken: Path, skipped: tuple[str, ...]) -> None:
-    ctx.print(f"backed up {database} to {taken} (integrity check passed)")
-    for sha in skipped:
+def _report(ctx: Context, database: Path, written: ftbackup.Written) -> None:
+    ctx.print(
+        f"backed up {database} and {written.evidence_files} evidence file(s) to {written.path} "
+        "(integrity check passed)"
+    )
+    for sha in written.skipped_evidence:
         ctx.warn(
             f"warning: the evidence file {sha} no longer matches its checksum and was left "
             "out of the backup; attach the original again"
