@@ -135,3 +135,26 @@ def test_undo_obeys_the_submission_lock(demo_db: Database) -> None:
     with pytest.raises(LockedError):
         undo(demo_db, added)
     assert _exists(demo_db, added.result.id)
+
+
+def test_two_edits_of_one_line_undo_one_after_the_other(demo_db: Database) -> None:
+    """Found by the window's random sequences: undoing the second edit gives the line a new
+    version, and the undo of the first edit must still go ahead (nothing it would overwrite
+    changed). An inverse expects the row's values, not its version."""
+    line = run_operation(demo_db, AddLine(GRANT, LINE)).result
+    first = run_operation(demo_db, EditLine(line.id, {"supplier": "First"}, line.version))
+    second = run_operation(
+        demo_db, EditLine(line.id, {"net": "77.70"}, get_spend(demo_db, line.id).version)
+    )
+    undo(demo_db, second)
+    undo(demo_db, first)
+    restored = get_spend(demo_db, line.id)
+    assert (restored.supplier, restored.net) == ("Acme", Decimal("100.00"))
+
+
+def test_an_edit_undone_and_redone_then_undone_again(demo_db: Database) -> None:
+    line = run_operation(demo_db, AddLine(GRANT, LINE)).result
+    edited = run_operation(demo_db, EditLine(line.id, {"supplier": "Mine"}, line.version))
+    redone = undo(demo_db, undo(demo_db, edited), "redo")
+    undo(demo_db, redone)
+    assert get_spend(demo_db, line.id).supplier == "Acme"

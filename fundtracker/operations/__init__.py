@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import ConflictError, NotFoundError
@@ -99,14 +100,29 @@ def changes(
     return Changes(description, grant, frozenset(kinds), inverse, result)
 
 
+# What an operation expects a row to be: the version the person saw (an edit from a page), or
+# the whole row as an operation left it (an inverse). An inverse cannot hold a version: undoing
+# a later step changes the row back but gives it a new version, and the earlier undo must
+# still go ahead, since nothing it would overwrite has changed.
+RowState = tuple[tuple[str, Any], ...]
+Expected = int | RowState
+
+
+def row_state(row: Base) -> RowState:
+    """A row's stored values, all but its version: what an undo expects to find."""
+    columns = inspect(row).mapper.column_attrs
+    return tuple((c.key, getattr(row, c.key)) for c in columns if c.key not in row.audit_ignore)
+
+
 def expect_version(
-    session: Session, model: type[Base], row_id: int, version: int, what: str
+    session: Session, model: type[Base], row_id: int, expected: Expected, what: str
 ) -> Any:
-    """The row, refusing when it is gone or someone changed it since ``version`` was read."""
+    """The row, refusing when it is gone or someone changed it since it was ``expected``."""
     row = session.get(model, row_id)
     if row is None:
         raise ConflictError(f"{what} no longer exists (someone removed it); nothing was changed")
-    if getattr(row, "version") != version:  # noqa: B009 - every versioned model has it
+    now = getattr(row, "version") if isinstance(expected, int) else row_state(row)  # noqa: B009
+    if now != expected:
         raise ConflictError(
             f"{what} was changed by someone else since you saw it; nothing was changed: "
             "look at it again and make your change again"

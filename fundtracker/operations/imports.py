@@ -24,7 +24,7 @@ from fundtracker.ledger.importer import (
     undo_batch,
 )
 from fundtracker.models import Attachment, Grant, ImportBatch, SpendLine
-from fundtracker.operations import Changes, Kind, Operation, changes, plural
+from fundtracker.operations import Changes, Kind, Operation, RowState, changes, plural, row_state
 from fundtracker.services.locks import refuse_locked_date
 from fundtracker.storage import Database
 
@@ -63,16 +63,14 @@ class UndoBatch(Operation):
     must still be; None when the officer asks for it on the Imports page."""
 
     batch_id: int
-    versions: Sequence[tuple[int, int]] | None = None
+    versions: Sequence[tuple[int, RowState]] | None = None
 
     @property
     def description(self) -> str:
         return f"Undo import batch {self.batch_id}"
 
     def run(self, db: Database) -> Changes:
-        if self.versions is not None and _batch_versions(db, self.batch_id) != tuple(
-            self.versions
-        ):
+        if self.versions is not None and _batch_versions(db, self.batch_id) != tuple(self.versions):
             raise ConflictError(
                 f"lines of import batch {self.batch_id} were changed or removed since it was "
                 "imported; nothing was undone. Undo those changes first, or use Undo batch on "
@@ -128,14 +126,13 @@ class RestoreBatch(Operation):
         return changes(self.description, reference, IMPORT_KINDS, inverse, len(self.lines))
 
 
-def _batch_versions(db: Database, batch_id: int) -> tuple[tuple[int, int], ...]:
+def _batch_versions(db: Database, batch_id: int) -> tuple[tuple[int, RowState], ...]:
+    """Each line of the batch as it is now (what undoing the import expects to find)."""
     with db.read() as session:
-        rows = session.execute(
-            select(SpendLine.id, SpendLine.version)
-            .where(SpendLine.batch_id == batch_id)
-            .order_by(SpendLine.id)
+        lines = session.scalars(
+            select(SpendLine).where(SpendLine.batch_id == batch_id).order_by(SpendLine.id)
         )
-        return tuple((row.id, row.version) for row in rows)
+        return tuple((line.id, row_state(line)) for line in lines)
 
 
 def _batch_rows(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fundtracker.errors import ConflictError
 from fundtracker.models import Allocation, Grant, Narrative
-from fundtracker.operations import Changes, Kind, Operation, changes
+from fundtracker.operations import Changes, Expected, Kind, Operation, changes, row_state
 from fundtracker.periods import Period
 from fundtracker.returns.narratives import set_narrative
 from fundtracker.storage import Database
@@ -24,7 +24,7 @@ class SetNarrative(Operation):
     period: Period
     allocation: str
     values: Mapping[str, object]
-    version: int | None = None  # the narrative's version when it was read (None: not yet)
+    version: Expected | None = None  # the narrative as it was seen (None: not checked)
 
     @property
     def description(self) -> str:
@@ -33,7 +33,12 @@ class SetNarrative(Operation):
 
     def run(self, db: Database) -> Changes:
         current = _narrative(db, self.grant, self.period, self.allocation)
-        if self.version is not None and (current is None or current.version != self.version):
+        seen = (
+            None
+            if current is None
+            else (current.version if isinstance(self.version, int) else row_state(current))
+        )
+        if self.version is not None and seen != self.version:
             raise ConflictError(
                 f"the narrative of {self.allocation} for {self.period} was changed by someone "
                 "else since you saw it; nothing was changed: look at it again"

@@ -11,11 +11,13 @@ from typing import Any
 from fundtracker.models import Grant, SpendLine
 from fundtracker.operations import (
     Changes,
+    Expected,
     Kind,
     Operation,
     changes,
     expect_version,
     plural,
+    row_state,
 )
 from fundtracker.services.spend import (
     DeletedSpend,
@@ -54,17 +56,17 @@ class AddLine(Operation):
 
     def run(self, db: Database) -> Changes:
         line = add_spend(db, self.grant, self.values)
-        inverse = DeleteLines(((line.id, line.version),))
+        inverse = DeleteLines(((line.id, row_state(line)),))
         return changes(self.description, self.grant, SPEND, inverse, line)
 
 
 @dataclass(frozen=True)
 class EditLine(Operation):
-    """Change some fields of one line, refused if it moved on from ``version``."""
+    """Change some fields of one line, refused if it moved on from what was seen."""
 
     line_id: int
     values: Mapping[str, object]
-    version: int
+    version: Expected
 
     @property
     def description(self) -> str:
@@ -78,8 +80,8 @@ class EditLine(Operation):
                 session, SpendLine, self.line_id, self.version, f"spend line {self.line_id}"
             )
             before = {name: _field_value(line, name) for name in self.values}
-        line = update_spend(db, self.line_id, self.values, expected_version=self.version)
-        inverse = EditLine(self.line_id, before, line.version)
+        line = update_spend(db, self.line_id, self.values)
+        inverse = EditLine(self.line_id, before, row_state(line))
         return changes(self.description, _grant_of(db, line), SPEND, inverse, line)
 
 
@@ -87,7 +89,7 @@ class EditLine(Operation):
 class DeleteLines(Operation):
     """Delete lines, each at the version the person saw: all of them or none."""
 
-    versions: Sequence[tuple[int, int]]  # (line id, version)
+    versions: Sequence[tuple[int, Expected]]  # (line id, as it was seen)
 
     @property
     def description(self) -> str:
@@ -97,7 +99,9 @@ class DeleteLines(Operation):
         grant = ""
         deleted: list[DeletedSpend] = []
         for line_id, version in self.versions:
-            record = delete_spend(db, line_id, expected_version=version)
+            with db.unit_of_work() as session:
+                expect_version(session, SpendLine, line_id, version, f"spend line {line_id}")
+            record = delete_spend(db, line_id)
             grant = grant or _reference(db, record.columns["grant_id"])
             deleted.append(record)
         return changes(self.description, grant or None, SPEND, RestoreLines(tuple(deleted)))
@@ -116,7 +120,7 @@ class RestoreLines(Operation):
     def run(self, db: Database) -> Changes:
         restored = [restore_spend(db, record) for record in self.records]
         grant = _reference(db, restored[0].grant_id) if restored else None
-        inverse = DeleteLines(tuple((line.id, line.version) for line in restored))
+        inverse = DeleteLines(tuple((line.id, row_state(line)) for line in restored))
         return changes(self.description, grant, SPEND, inverse, restored)
 
 
@@ -124,7 +128,7 @@ class RestoreLines(Operation):
 class AssignLines(Operation):
     """Give each line a project (a code, or None for unassigned) at the version seen."""
 
-    targets: Sequence[tuple[int, int, str | None]]  # (line id, version, allocation code)
+    targets: Sequence[tuple[int, Expected, str | None]]  # (line id, as seen, project code)
 
     @property
     def description(self) -> str:
@@ -133,14 +137,14 @@ class AssignLines(Operation):
         return f"Assign {plural(len(self.targets), 'line')} to {to}"
 
     def run(self, db: Database) -> Changes:
-        before: list[tuple[int, int, str | None]] = []
+        before: list[tuple[int, Expected, str | None]] = []
         grant = None
         for line_id, version, code in self.targets:
             with db.unit_of_work() as session:
                 line = expect_version(session, SpendLine, line_id, version, f"spend line {line_id}")
                 old = _field_value(line, "allocation")
-            line = update_spend(db, line_id, {"allocation": code}, expected_version=version)
-            before.append((line_id, line.version, old if isinstance(old, str) else None))
+            line = update_spend(db, line_id, {"allocation": code})
+            before.append((line_id, row_state(line), old if isinstance(old, str) else None))
             grant = grant or _grant_of(db, line)
         return changes(self.description, grant, SPEND, AssignLines(tuple(before)))
 
@@ -150,7 +154,7 @@ class SplitLine(Operation):
     """Split a line across projects: ``parts`` are (code or None, net) adding up to its net."""
 
     line_id: int
-    version: int
+    version: Expected
     parts: Sequence[tuple[str | None, Decimal]]
 
     @property
@@ -166,8 +170,8 @@ class SplitLine(Operation):
         lines = split_spend(db, self.line_id, list(self.parts))
         inverse = RejoinLine(
             self.line_id,
-            lines[0].version,
-            tuple((part.id, part.version) for part in lines[1:]),
+            row_state(lines[0]),
+            tuple((part.id, row_state(part)) for part in lines[1:]),
             allocation if isinstance(allocation, str) else None,
         )
         return changes(self.description, _grant_of(db, lines[0]), SPEND, inverse, lines)
@@ -178,8 +182,8 @@ class RejoinLine(Operation):
     """Undo a split: the line takes back its parts' amounts and its project."""
 
     line_id: int
-    version: int
-    parts: Sequence[tuple[int, int]]  # (part line id, version)
+    version: Expected
+    parts: Sequence[tuple[int, Expected]]  # (part line id, as the split left it)
     allocation: str | None
 
     @property
@@ -198,7 +202,7 @@ class RejoinLine(Operation):
                 part = expect_version(session, SpendLine, part_id, version, f"spend line {part_id}")
                 parts.append((_code(part), part.net))
         joined = rejoin_spend(db, self.line_id, [p for p, _ in self.parts], self.allocation)
-        inverse = SplitLine(self.line_id, joined.version, tuple(parts))
+        inverse = SplitLine(self.line_id, row_state(joined), tuple(parts))
         return changes(self.description, _grant_of(db, joined), SPEND, inverse, joined)
 
 
