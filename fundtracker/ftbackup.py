@@ -253,6 +253,8 @@ def _refuse_too_big(
                 f"{source} is refused: {name} would unpack to {info.file_size:,} bytes from "
                 f"{info.compress_size:,} (a zip bomb, not a backup)"
             )
+    # The database is unpacked, then copied once more into place (the staged copy).
+    total += archive.getinfo(DATABASE).file_size
     existing = folder if folder.exists() else next(p for p in folder.parents if p.exists())
     free = shutil.disk_usage(existing).free
     if total > free:

@@ -154,6 +154,20 @@ def test_undo_of_an_update_refuses_when_someone_changed_the_project_since(
     assert project is not None and (project.lead, project.budget) == ("Me", Decimal("4750.00"))
 
 
+def test_a_budget_change_that_leaves_the_profile_off_the_budget_is_refused(
+    demo_db: Database,
+) -> None:
+    # A01: budget £8,000.00, profile 2000 × 4 = 8000. A budget of £9,000.00 would not match.
+    version = current_version(demo_db, GRANT, "A01")
+    with pytest.raises(ValidationError, match=r"A01's quarterly profile totals £8,000\.00"):
+        run_operation(demo_db, UpdateProject(GRANT, "A01", {"budget": "9000"}, version))
+    # Reset to even first, then the budget changes (and the even profile follows it).
+    run_operation(demo_db, SetProfile(GRANT, "A01", None))
+    run_operation(demo_db, UpdateProject(GRANT, "A01", {"budget": "9000"}, version))
+    project = _project(demo_db, "A01")
+    assert project is not None and (project.budget, project.profile) == (Decimal("9000.00"), [])
+
+
 def test_update_refuses_a_duplicate_code_a_stale_version_and_an_unknown_project(
     demo_db: Database,
 ) -> None:

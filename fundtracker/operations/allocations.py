@@ -249,11 +249,25 @@ class UpdateProject(Operation):
                 _refuse_duplicate_code(session, grant, fields["code"])
             if fields.get("budget", project.budget) != project.budget:
                 refuse_locked_allocation(session, grant, project.code, "budget")
+                _refuse_budget_off_profile(project, fields["budget"])
             for name, value in fields.items():
                 setattr(project, name, value)
             session.flush()
             inverse = UpdateProject(self.grant, project.code, before, project.version)
             return changes(self.description, self.grant, ALLOCATION_KINDS, inverse, _load(project))
+
+
+def _refuse_budget_off_profile(project: Allocation, budget: Decimal) -> None:
+    """A quarterly profile totals its budget: a new budget would leave it wrong."""
+    profiled = sum((p.amount for p in project.profile), ZERO)
+    if project.profile and profiled != budget:
+        raise ValidationError(
+            FieldError(
+                "budget",
+                f"project {project.code}'s quarterly profile totals {format_money(profiled)}; "
+                "reset the profile to even, or change it to the new budget, first",
+            )
+        )
 
 
 # --- Weights and profile -----------------------------------------------------------------
