@@ -670,3 +670,26 @@ def test_laptop_loss_drill_restore_from_the_backup_folder_alone_brings_everythin
         assert hashlib.sha256(snapshot).hexdigest() == submitted.checksum
     finally:
         restored.dispose()
+
+
+def test_a_restore_that_fails_before_the_rename_leaves_the_old_database_whole(
+    good_backup: Path, demo_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evidence goes back first (extra files named by their SHA-256 change no record),
+    the database last, with one rename: stopped just before it, the old database is intact."""
+    before = _rows(demo_file)
+    real_replace = Path.replace
+
+    def power_cut(self: Path, target: str | os.PathLike[str]) -> Path:
+        if Path(target) == demo_file:
+            raise OSError(5, "Input/output error")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", power_cut)
+    with pytest.raises(OSError):
+        backup.restore(demo_file, good_backup)
+    # Its rows exactly as they were (the lock folded its -wal file into it: same rows).
+    assert backup.integrity_ok(demo_file) and _rows(demo_file) == before
+    assert not demo_file.with_name(demo_file.name + ".restoring").exists()
+    assert len(_store(demo_file)) == 2  # the evidence files, each whole
+    assert all(hashlib.sha256(data).hexdigest() == name for name, data in _store(demo_file).items())
