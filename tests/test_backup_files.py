@@ -427,15 +427,15 @@ def test_retention_in_the_chosen_folder_is_the_same_as_beside_the_database(
     chosen.mkdir()
     manual = backup.backup_to_folder(demo_file, chosen).path
     opened_on = []
-    for _ in range(75):  # 1 April to 14 June 2025, daily
+    for _ in range(45):  # 1 April to 15 May 2025, daily
         backup.daily_offsite_backup(demo_file, chosen)
         opened_on.append(clock.now.date())
         clock.advance(days=1)
     found = backup.list_offsite_backups(demo_file, chosen)
     daily_days = sorted(b.taken_at.date() for b in found if b.kind == "daily")
-    # the last 14 days (1–14 June) plus the newest of April and of May
-    expected = set(opened_on[-14:]) | {date(2025, 4, 30), date(2025, 5, 31)}
-    assert daily_days == sorted(expected) and len(daily_days) == 16
+    # the last 14 days (2–15 May; May's newest among them) plus the newest of April
+    expected = set(opened_on[-14:]) | {date(2025, 4, 30)}
+    assert daily_days == sorted(expected) and len(daily_days) == 15
     assert manual in [b.path for b in found]  # a manual backup is never deleted
 
 
@@ -564,7 +564,11 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="Unix permissions")
-@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+@pytest.mark.parametrize(
+    ("mask", "expected"),
+    [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)],
+    ids=["umask-022", "umask-027", "umask-002"],
+)
 def test_files_for_people_get_the_permissions_the_umask_gives_a_new_file(
     demo: Database,
     demo_file: Path,
