@@ -422,3 +422,21 @@ def test_a_closed_grants_projects_cannot_change(demo_db: Database) -> None:
     project = _project(demo_db, "A02")
     assert project is not None and project.lead == "Tonbridge Town Team"
     assert _project(demo_db, "A09") is None
+
+
+def test_two_edits_of_one_project_undo_one_after_the_other(demo_db: Database) -> None:
+    """Undoing the second edit gives the project a new version; the undo of the first must
+    still go ahead, since nothing it would overwrite changed (inverses expect row values)."""
+    from fundtracker.services.grants import load_grant
+
+    def lead() -> str:
+        return {a.code: a.lead for a in load_grant(demo_db, GRANT).allocations}["A01"]
+
+    before = lead()
+    version = current_version(demo_db, GRANT, "A01")
+    first = run_operation(demo_db, UpdateProject(GRANT, "A01", {"lead": "First"}, version))
+    version = current_version(demo_db, GRANT, "A01")
+    second = run_operation(demo_db, UpdateProject(GRANT, "A01", {"name": "Second"}, version))
+    undo(demo_db, second)
+    undo(demo_db, first)
+    assert lead() == before

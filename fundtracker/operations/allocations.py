@@ -26,7 +26,15 @@ from fundtracker.models import (
     Weight,
 )
 from fundtracker.money import ZERO, format_money, parse_money
-from fundtracker.operations import Changes, Kind, Operation, changes, expect_version
+from fundtracker.operations import (
+    Changes,
+    Expected,
+    Kind,
+    Operation,
+    changes,
+    expect_version,
+    row_state,
+)
 from fundtracker.periods import quarters_between
 from fundtracker.services.locks import refuse_locked_allocation
 from fundtracker.setup_files import PercentageError, format_percentage, parse_percentage
@@ -216,7 +224,7 @@ class AddProject(Operation):
                 setattr(project, name, value)
             session.add(project)
             session.flush()
-            inverse = RemoveProject(self.grant, project.code, project.version)
+            inverse = RemoveProject(self.grant, project.code, row_state(project))
             return changes(self.description, self.grant, ALLOCATION_KINDS, inverse, _load(project))
 
 
@@ -228,7 +236,7 @@ class UpdateProject(Operation):
     grant: str
     code: str
     values: Mapping[str, object]
-    version: int
+    version: Expected
 
     @property
     def description(self) -> str:
@@ -253,7 +261,7 @@ class UpdateProject(Operation):
             for name, value in fields.items():
                 setattr(project, name, value)
             session.flush()
-            inverse = UpdateProject(self.grant, project.code, before, project.version)
+            inverse = UpdateProject(self.grant, project.code, before, row_state(project))
             return changes(self.description, self.grant, ALLOCATION_KINDS, inverse, _load(project))
 
 
@@ -450,7 +458,7 @@ class RemoveProject(Operation):
 
     grant: str
     code: str
-    version: int
+    version: Expected
 
     @property
     def description(self) -> str:
@@ -550,7 +558,7 @@ class RestoreProject(Operation):
             for values in self.record.rules:
                 session.add(AssignmentRule(**_without_ids(values), allocation_id=project.id))
             session.flush()
-            inverse = RemoveProject(self.grant, project.code, project.version)
+            inverse = RemoveProject(self.grant, project.code, row_state(project))
             return changes(self.description, self.grant, REMOVE_KINDS, inverse, _load(project))
 
 

@@ -27,7 +27,15 @@ from fundtracker.errors import (
 )
 from fundtracker.models import RETURN_FREQUENCIES, Grant, Payment, Plan
 from fundtracker.money import parse_money
-from fundtracker.operations import Changes, Kind, Operation, changes, expect_version
+from fundtracker.operations import (
+    Changes,
+    Expected,
+    Kind,
+    Operation,
+    changes,
+    expect_version,
+    row_state,
+)
 from fundtracker.operations.setup import SetUpGrant
 from fundtracker.periods import quarters_between
 from fundtracker.services.locks import locked_until
@@ -201,7 +209,7 @@ class UpdateGrant(Operation):
 
     reference: str
     values: Mapping[str, object]
-    version: int
+    version: Expected
 
     @property
     def description(self) -> str:
@@ -226,7 +234,7 @@ class UpdateGrant(Operation):
             for name, value in changed.items():
                 _store(session, grant, name, value)
             session.flush()
-            inverse = UpdateGrant(self.reference, before, grant.version)
+            inverse = UpdateGrant(self.reference, before, row_state(grant))
             return changes(self.description, self.reference, GRANT_KINDS, inverse, grant)
 
 
