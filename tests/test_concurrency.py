@@ -173,3 +173,49 @@ def test_two_processes_editing_the_same_line_one_wins_the_other_is_told(
     saved = get_spend(grant_db, line.id)
     assert saved.notes == winners[0]
     assert saved.version == line.version + 1
+
+
+EDIT_PROJECT_AND_LINE = """
+    import sys
+    from fundtracker.operations import run_operation
+    from fundtracker.operations.allocations import UpdateProject, current_version
+    from fundtracker.services.spend import update_spend
+    from fundtracker.storage import open_database
+
+    url, line_id = sys.argv[1], int(sys.argv[2])
+    db = open_database(url)
+    version = current_version(db, "CRG-2025-26", "A02")
+    run_operation(db, UpdateProject("CRG-2025-26", "A02", {"budget": "4750.00"}, version))
+    update_spend(db, line_id, {"supplier": "Changed by the other process"})
+    print("done")
+"""
+
+
+def test_undo_in_one_process_never_overwrites_the_other_process(grant_db: Database) -> None:
+    """Issue 11's cases across two processes: my undo of a project edit leaves their budget
+    of another project alone; my undo of a line they changed since is refused whole, and
+    every undo that ran is in the audit log."""
+    from fundtracker.models import AuditEvent
+    from fundtracker.operations import run_operation, undo
+    from fundtracker.operations.allocations import UpdateProject, current_version
+    from fundtracker.operations.spend import AddLine, EditLine
+    from fundtracker.services.grants import load_grant
+
+    line = run_operation(grant_db, AddLine(GRANT, {"date": "2025-05-01", "net": "10.00"})).result
+    edited = run_operation(grant_db, EditLine(line.id, {"supplier": "Mine"}, line.version))
+    version = current_version(grant_db, GRANT, "A01")
+    lead = run_operation(grant_db, UpdateProject(GRANT, "A01", {"lead": "Me"}, version))
+
+    code, out, err = _finish(_python(EDIT_PROJECT_AND_LINE, grant_db.url, str(line.id)))
+    assert (code, out.strip()) == (0, "done"), err
+
+    undo(grant_db, lead)  # A01 back; their A02 budget stands
+    budgets = {a.code: a.budget for a in load_grant(grant_db, GRANT).allocations}
+    assert str(budgets["A02"]) == "4750.00"
+    with pytest.raises(ConflictError):
+        undo(grant_db, edited)
+    assert get_spend(grant_db, line.id).supplier == "Changed by the other process"
+    with grant_db.read() as session:
+        reasons = set(session.scalars(select(AuditEvent.reason)))
+    assert "undo: Change lead of project A01" in reasons
+    assert "undo: Change supplier of line" not in " ".join(reasons)  # the refused one left none
