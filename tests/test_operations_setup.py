@@ -216,3 +216,18 @@ def test_preview_lists_findings_and_writes_nothing(db: Database) -> None:
         "£25,000.00 of the £40,000.00 award"
     ]
     assert (count(db, Grant), count(db, Plan), count(db, AuditEvent)) == (0, 0, 0)
+
+
+def test_undo_goes_ahead_after_a_change_made_and_undone_but_not_after_one_kept(
+    db: Database,
+) -> None:
+    from fundtracker.operations.grants import UpdateGrant
+
+    done = run_operation(db, SetUpGrant((pcc_plan(), local_plan()), grant()))
+    version = load_grant(db, "G-2026").version
+    renamed = run_operation(db, UpdateGrant("G-2026", {"name": "Renamed"}, version))
+    with pytest.raises(ConflictError, match="details, payments or projects were changed"):
+        undo(db, done)
+    undo(db, renamed)  # the name is back: the grant is as it was set up (a newer version)
+    undo(db, done)
+    assert (count(db, Grant), count(db, Plan)) == (0, 0)

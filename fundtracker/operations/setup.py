@@ -23,7 +23,7 @@ from fundtracker.money import ZERO
 from fundtracker.operations import Changes, Kind, Operation, changes
 from fundtracker.periods import Period, quarters_between
 from fundtracker.services.grants import get_grant, grant_spec, import_grant
-from fundtracker.services.plans import get_plan, import_plan, plan_spec
+from fundtracker.services.plans import import_plan, plan_spec
 from fundtracker.setup_files import (
     GrantSpec,
     PlanSpec,
@@ -111,10 +111,7 @@ class SetUpGrant(Operation):
         created, _new = import_grant(db, self.grant)
         with db.read() as session:
             grant = get_grant(session, created.reference)
-            made = tuple((plan.key, get_plan(session, plan.key).version) for plan in self.plans)
-            inverse = RemoveSetUpGrant(
-                grant.reference, grant.version, grant_spec(grant), made, self.plans
-            )
+            inverse = RemoveSetUpGrant(grant.reference, grant_spec(grant), self.plans)
         return changes(self.description, self.grant.reference, SETUP_KINDS, inverse, grant)
 
 
@@ -123,10 +120,8 @@ class RemoveSetUpGrant(Operation):
     """Take away a grant set up by ``SetUpGrant`` and the plans it made, as they were made."""
 
     reference: str
-    version: int
     spec: GrantSpec  # the grant as set up: any difference now means someone changed it
-    plan_versions: tuple[tuple[str, int], ...]  # (plan key, version) of the plans it made
-    plans: tuple[PlanSpec, ...]  # those plans as made (and for redo)
+    plans: tuple[PlanSpec, ...]  # the plans it made, as made (and for redo)
 
     @property
     def description(self) -> str:
@@ -136,9 +131,7 @@ class RemoveSetUpGrant(Operation):
         with db.unit_of_work() as session:
             grant = self._unchanged_grant(session)
             self._refuse_added(session, grant)
-            plans = [
-                self._unused_plan(session, key, version) for key, version in self.plan_versions
-            ]
+            plans = [self._unused_plan(session, made) for made in self.plans]
             session.delete(grant)
             session.flush()
             for plan in plans:
@@ -156,7 +149,8 @@ class RemoveSetUpGrant(Operation):
         if session.scalar(select(Grant.id).where(Grant.reference == self.reference)) is None:
             raise ConflictError(f"grant {self.reference} no longer exists; nothing was changed")
         grant = get_grant(session, self.reference)
-        if grant.version != self.version or grant_spec(grant) != self.spec:
+        # Values, not versions: a change made and undone since leaves the grant as set up.
+        if grant_spec(grant) != self.spec:
             raise self._changed("its details, payments or projects were changed")
         return grant
 
@@ -169,12 +163,11 @@ class RemoveSetUpGrant(Operation):
             if _count_rows(session, table, grant.id, allocation_ids):
                 raise self._changed(f"{table.name.replace('_', ' ')} were added to it")
 
-    def _unused_plan(self, session: Session, key: str, version: int) -> Plan:
-        made = {plan.key: plan for plan in self.plans}[key]
-        plan = session.scalar(select(Plan).where(Plan.key == key))
+    def _unused_plan(self, session: Session, made: PlanSpec) -> Plan:
+        plan = session.scalar(select(Plan).where(Plan.key == made.key))
         if plan is None:
-            raise ConflictError(f"plan {key} no longer exists; nothing was changed")
-        if plan.version != version or plan_spec(plan) != made:
+            raise ConflictError(f"plan {made.key} no longer exists; nothing was changed")
+        if plan_spec(plan) != made:
             raise self._changed(f"plan {plan.name} was changed")
         other_grant = session.scalar(
             select(func.count())
