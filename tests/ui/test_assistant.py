@@ -326,3 +326,36 @@ def test_a_reference_already_used_is_refused_on_the_first_page(
     next_page(qtbot, assistant)
     assert assistant.currentPage() is assistant.offer_page
     assert refusal(assistant.offer_page, "Reference") == "another grant already has this reference"
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen popups
+def test_a_date_can_be_picked_from_the_calendar(qtbot: QtBot, assistant: NewGrantAssistant) -> None:
+    from PySide6.QtCore import QDate
+
+    start = assistant.offer_page.start
+    click(qtbot, assistant.offer_page, "Pick start")
+    calendar = start.calendar
+    assert calendar is not None and calendar.isVisible()
+    assert calendar.accessibleName() == "Start calendar"
+    calendar.setSelectedDate(QDate(2026, 4, 1))
+    calendar.clicked.emit(QDate(2026, 4, 1))  # the day the officer clicks
+    assert start.text() == "01/04/2026" and start.calendar is None
+
+
+def test_a_new_plan_needs_a_name_dates_and_priorities(
+    qtbot: QtBot, assistant: NewGrantAssistant
+) -> None:
+    fill_offer(qtbot, assistant)
+    next_page(qtbot, assistant)
+    fill_payments(qtbot, assistant)
+    next_page(qtbot, assistant)
+    page = assistant.plans_page
+    choose(qtbot, page.aligned, "Aligned to plan", "Template: Cut Crime")
+    choose(qtbot, page.local, "Local plan", "A new plan")
+    type_in(qtbot, page.local, "In effect from", "01/04/2026")
+    type_in(qtbot, page.local, "In effect to", "31/03/2026")
+    next_page(qtbot, assistant)
+    assert assistant.currentPage() is page
+    assert refusal(page.local, "Plan name") == "is required"
+    assert refusal(page.local, "In effect to") == "is before the plan comes into effect"
+    assert refusal(page.local, "Priorities") == "type at least one priority, one a line"
