@@ -263,6 +263,9 @@ class MainWindow(QMainWindow):
 
     def show_welcome(self, shown: bool) -> None:
         self.body.setCurrentWidget(self.welcome if shown else self.splitter)
+        # With no grant there is no ledger to import into and no return to export.
+        self.import_action.setEnabled(not shown and not self.workspace.read_only)
+        self.export_action.setEnabled(not shown)
 
     def _on_changed(self, kinds: frozenset[str]) -> None:
         if GRANTS in kinds:

@@ -31,6 +31,8 @@ def empty_window(qtbot: QtBot, db: Database) -> Iterator[MainWindow]:
 
 def test_a_database_with_no_grant_opens_on_the_welcome_page(empty_window: MainWindow) -> None:
     assert empty_window.body.currentWidget() is empty_window.welcome
+    assert not empty_window.import_action.isEnabled()  # no grant to import into yet
+    assert not empty_window.export_action.isEnabled()
     shot(empty_window, "welcome")
 
 
@@ -49,6 +51,7 @@ def test_set_up_a_grant_from_the_welcome_page_then_undo_it(
     wizard.accept()
     qtbot.waitUntil(lambda: empty_window.body.currentWidget() is empty_window.splitter)
     assert empty_window.grant_box.currentData() == "CSF-2026-27"
+    assert empty_window.import_action.isEnabled() and empty_window.export_action.isEnabled()
     assert empty_window.workspace.grant == "CSF-2026-27"
     assert len(load_grant(db, "CSF-2026-27").allocations) == 6
     # One undo step takes it all away, and the welcome page is back.
