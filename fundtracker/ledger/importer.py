@@ -412,6 +412,7 @@ def run_import(
                 scan = _Scan(session, grant, layout, settings, report, table)
                 scan.skip_errors = options.skip_errors
                 scan.exclude_rules, scan.exclude_rows = options.exclude, options.exclude_rows
+                scan.excluding = bool(options.exclude or options.exclude_rows)
                 scan.progress, scan.cancel = progress, cancel
                 result = scan.run(rows, dry_run)
                 if dry_run or result.refused:
@@ -467,6 +468,7 @@ class _Scan:
         self.excluded_keys = remembered(session, grant.id)
         self.exclude_rules: tuple[ExcludeRule, ...] = ()
         self.exclude_rows: frozenset[int] = frozenset()
+        self.excluding = False  # any rule or row given: the hot loop skips the test if not
         self.new_exclusions: list[NewExclusion] = []
         self.spend_only = layout.mapping.amount_layout != "debit_credit"
         self.file_total: FileTotal | None = None
@@ -521,7 +523,7 @@ class _Scan:
             result.duplicates += 1
             result.money["duplicate"].add(net, vat)
             return
-        rule = self._exclusion(number, values)
+        rule = self._exclusion(number, values) if self.excluding else None
         if rule is not None:
             self._exclude(result, number, net, vat, rule)
             self.excluded_keys.add(key)
