@@ -82,19 +82,7 @@ def add_rule(
     reason: str = "",
 ) -> AssignmentRule:
     """Add a rule after the grant's existing ones (lowest priority)."""
-    errors = []
-    if field not in RULE_FIELDS:
-        errors.append(FieldError("field", f"must be one of {', '.join(RULE_FIELDS)}"))
-    if operator not in RULE_OPERATORS:
-        errors.append(FieldError("op", f"must be one of {', '.join(RULE_OPERATORS)}"))
-    if not value.strip():
-        errors.append(FieldError("value", "is required"))
-    elif len(value) > 500:
-        errors.append(FieldError("value", "is longer than 500 characters"))
-    if errors:
-        raise ValidationError(errors)
-    if operator == "regex":
-        _pattern(value)
+    check_rule(field, operator, value)
     with db.unit_of_work(reason) as session:
         grant = get_grant(session, grant_reference)
         allocation = _allocation(grant, allocation_code)
@@ -113,6 +101,23 @@ def add_rule(
         session.flush()
         _ = rule.allocation
         return rule
+
+
+def check_rule(field: str, operator: str, value: str) -> None:
+    """Refuse a rule that could never be kept, naming every bad part at once."""
+    errors = []
+    if field not in RULE_FIELDS:
+        errors.append(FieldError("field", f"must be one of {', '.join(RULE_FIELDS)}"))
+    if operator not in RULE_OPERATORS:
+        errors.append(FieldError("op", f"must be one of {', '.join(RULE_OPERATORS)}"))
+    if not value.strip():
+        errors.append(FieldError("value", "is required"))
+    elif len(value) > 500:
+        errors.append(FieldError("value", "is longer than 500 characters"))
+    if errors:
+        raise ValidationError(errors)
+    if operator == "regex":
+        _pattern(value)
 
 
 def _allocation(grant: Grant, code: str) -> Allocation:
@@ -147,6 +152,79 @@ def delete_rule(db: Database, rule_id: int, reason: str = "") -> None:
         if rule is None:
             raise NotFoundError(f"no assignment rule with id {rule_id}")
         session.delete(rule)
+
+
+def get_rule(session: Session, rule_id: int) -> AssignmentRule:
+    rule = session.get(AssignmentRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no assignment rule with id {rule_id}")
+    return rule
+
+
+def update_rule(
+    db: Database, rule_id: int, changes: dict[str, str], reason: str = ""
+) -> AssignmentRule:
+    """Change a rule's field, op, value or allocation (a project code); its place stays."""
+    unknown = sorted(set(changes) - {"field", "op", "value", "allocation"})
+    if unknown:
+        raise ValidationError([FieldError(name, "is not a part of a rule") for name in unknown])
+    with db.unit_of_work(reason) as session:
+        rule = get_rule(session, rule_id)
+        field = changes.get("field", rule.field)
+        operator = changes.get("op", rule.operator)
+        value = changes.get("value", rule.value)
+        check_rule(field, operator, value)
+        rule.field, rule.operator, rule.value = field, operator, value
+        if "allocation" in changes:
+            grant = session.get_one(Grant, rule.grant_id)
+            rule.allocation_id = _allocation(grant, changes["allocation"]).id
+        session.flush()
+        session.refresh(rule, ["allocation"])
+        return rule
+
+
+def _ordered(session: Session, grant_id: int) -> list[AssignmentRule]:
+    return list(
+        session.scalars(
+            select(AssignmentRule)
+            .where(AssignmentRule.grant_id == grant_id)
+            .order_by(AssignmentRule.position, AssignmentRule.id)
+        )
+    )
+
+
+def place_of(session: Session, rule: AssignmentRule) -> int:
+    """A rule's place in the order its grant's rules apply, counting from 1."""
+    return [r.id for r in _ordered(session, rule.grant_id)].index(rule.id) + 1
+
+
+def move_rule(db: Database, rule_id: int, place: int, reason: str = "") -> AssignmentRule:
+    """Put a rule at ``place`` (1 applies first) and number the grant's rules 1, 2, 3… again."""
+    with db.unit_of_work(reason) as session:
+        rule = get_rule(session, rule_id)
+        others = [r for r in _ordered(session, rule.grant_id) if r.id != rule.id]
+        if not 1 <= place <= len(others) + 1:
+            raise ValidationError(
+                FieldError("to", f"must be between 1 and {len(others) + 1} (got {place})")
+            )
+        others.insert(place - 1, rule)
+        for number, each in enumerate(others, start=1):
+            if each.position != number:  # only rules whose place changed are audited
+                each.position = number
+        session.flush()
+        return rule
+
+
+def restore_rule(
+    db: Database, columns: dict[str, object], place: int, reason: str = ""
+) -> AssignmentRule:
+    """Put a deleted rule back with its id, at its place in the order."""
+    with db.unit_of_work(reason) as session:
+        rule = AssignmentRule(**columns)
+        session.add(rule)
+        session.flush()
+        # Rules deleted meanwhile leave fewer places: it then goes last.
+        return move_rule(db, rule.id, min(place, len(_ordered(session, rule.grant_id))), reason)
 
 
 def rule_to_dict(rule: AssignmentRule) -> dict[str, object]:
