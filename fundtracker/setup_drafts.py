@@ -140,25 +140,41 @@ def against(total: Decimal | None, target: Decimal | None, what: str) -> str:
     return said + (f" — {format_money(gap)} short" if gap > 0 else f" — {format_money(-gap)} over")
 
 
+# A line may start with its own code: ``P1 Protecting people``, ``P1.2: Night-time economy``.
+_CODED = re.compile(r"([A-Za-z]{1,4}\d+(?:\.\d+)*)(?:\s*[-:\u2013\u2014]\s*|\s+)(\S.*)")
+
+
 def priorities_from_lines(lines: str, prefix: str) -> list[PrioritySpec]:
     """Priorities typed or pasted one a line; a line starting with a space, ``-`` or ``*``
-    is a sub-priority of the priority above it. Codes are ``C1``, ``C2``… and ``C1.1``…"""
+    is a sub-priority of the priority above it. Codes are ``C1``, ``C2``… and ``C1.1``…,
+    unless a line starts with its own code (``P2 Places``); a code written ``CODE.SUB``
+    (``P2.1 Town centres``) makes a sub-priority of ``CODE``, indented or not."""
     result: list[PrioritySpec] = []
     parent: PrioritySpec | None = None
-    children = 0
     for raw in lines.splitlines():
         title = raw.strip().lstrip("-*•").strip()
         if not title:
             continue
-        is_sub = parent is not None and (raw[:1].isspace() or raw.lstrip()[:1] in "-*•")
-        if is_sub and parent is not None:
-            children += 1
-            result.append(PrioritySpec(f"{parent.code}.{children}", title, parent=parent.code))
+        coded = _CODED.fullmatch(title)
+        code, title = (coded.group(1), coded.group(2).strip()) if coded else (None, title)
+        used = {p.code for p in result}
+        if code and "." in code:  # CODE.SUB names its own parent
+            result.append(PrioritySpec(code, title, parent=code.rsplit(".", 1)[0]))
+        elif parent is not None and (raw[:1].isspace() or raw.lstrip()[:1] in "-*•"):
+            code = code or _next_free(f"{parent.code}.", used)
+            result.append(PrioritySpec(code, title, parent=parent.code))
         else:
-            parent = PrioritySpec(f"{prefix}{sum(1 for p in result if not p.parent) + 1}", title)
-            children = 0
+            parent = PrioritySpec(code or _next_free(prefix, used), title)
             result.append(parent)
     return result
+
+
+def _next_free(start: str, used: set[str]) -> str:
+    """``start`` followed by the first number from 1 that no code uses yet."""
+    number = 1
+    while f"{start}{number}" in used:
+        number += 1
+    return f"{start}{number}"
 
 
 def plan_key(name: str, start: date, taken: set[str]) -> str:
