@@ -40,8 +40,12 @@ class ExcludeRule:
     value: str
 
     def matches(self, values: LineValues) -> bool:
-        found: str = getattr(values, self.field)
-        return found.strip().casefold() == self.value.strip().casefold()
+        found: str = getattr(values, self.field)  # already trimmed by the row parser
+        return found.casefold() == self._wanted
+
+    @property
+    def _wanted(self) -> str:
+        return self.value.strip().casefold()
 
     def __str__(self) -> str:
         return f"{self.field}={self.value}"

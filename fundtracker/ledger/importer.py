@@ -493,7 +493,10 @@ class _Scan:
         result.refused = result.bad_rows > 0 and not self.skip_errors
         if not result.refused:
             self._flush()
-            save_exclusions(self.session, self.grant.id, self.layout.file_name, self.new_exclusions)
+            if not dry_run:  # a dry run is rolled back anyway: spare it the writing
+                save_exclusions(
+                    self.session, self.grant.id, self.layout.file_name, self.new_exclusions
+                )
         result.totals_row = totals_check(self.file_total, result.money, result.bad_rows)
         self._checkpoint(result)
         return result
