@@ -168,6 +168,28 @@ def test_a_budget_change_that_leaves_the_profile_off_the_budget_is_refused(
     assert project is not None and (project.budget, project.profile) == (Decimal("9000.00"), [])
 
 
+def test_a_budget_and_the_profile_that_totals_it_change_together(demo_db: Database) -> None:
+    # A01: £8,000.00 as 2000 × 4; to £9,000.00 as 2000 + 2000 + 2500 + 2500 = 9000.
+    version = current_version(demo_db, GRANT, "A01")
+    values = {"budget": "9000", "profile": ["2000", "2000", "2500", "2500"]}
+    done = run_operation(demo_db, UpdateProject(GRANT, "A01", values, version))
+    project = _project(demo_db, "A01")
+    assert project is not None and project.budget == Decimal("9000.00")
+    assert [p.amount for p in project.profile][2:] == [Decimal("2500.00")] * 2
+    undo(demo_db, done)
+    project = _project(demo_db, "A01")
+    assert project is not None and project.budget == Decimal("8000.00")
+    assert [p.amount for p in project.profile] == [Decimal("2000.00")] * 4
+    # 2000 + 2000 + 2500 + 2000 = 8500, not the new budget of 9000.
+    wrong = {"budget": "9000", "profile": ["2000", "2000", "2500", "2000"]}
+    with pytest.raises(ValidationError, match=r"totals £8,500\.00; it must total the budget"):
+        run_operation(
+            demo_db, UpdateProject(GRANT, "A01", wrong, current_version(demo_db, GRANT, "A01"))
+        )
+    project = _project(demo_db, "A01")
+    assert project is not None and project.budget == Decimal("8000.00")
+
+
 def test_update_refuses_a_duplicate_code_a_stale_version_and_an_unknown_project(
     demo_db: Database,
 ) -> None:

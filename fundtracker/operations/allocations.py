@@ -230,8 +230,9 @@ class AddProject(Operation):
 
 @dataclass(frozen=True)
 class UpdateProject(Operation):
-    """Change some fields of a project (``values`` may rename it with ``code``), refused if
-    it moved on from ``version``; a budget change is refused while a return is submitted."""
+    """Change some fields of a project (``values`` may rename it with ``code``, and change its
+    budget with the ``profile`` that totals it), refused if it moved on from ``version``; a
+    budget change is refused while a return is submitted."""
 
     grant: str
     code: str
@@ -244,7 +245,13 @@ class UpdateProject(Operation):
         return f"Change {names} of project {self.code}"
 
     def run(self, db: Database) -> Changes:
-        fields = parse_project_fields(self.values)  # refuse bad input before reading anything
+        # A new budget and the profile that totals it may change together: "profile" is a
+        # list of amounts, one per quarter, or None for even.
+        values = {k: v for k, v in self.values.items() if k != "profile"}
+        fields = parse_project_fields(values)  # refuse bad input before reading anything
+        with_profile = "profile" in self.values
+        profile = self.values.get("profile")
+        amounts = None if profile is None else parse_profile(self.code, _listed(profile))
         with db.unit_of_work() as session:
             grant = _grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
@@ -252,17 +259,30 @@ class UpdateProject(Operation):
             project = expect_version(
                 session, Allocation, found.id, self.version, f"project {self.code}"
             )
-            before = {name: getattr(project, name) for name in fields}
+            before: dict[str, object] = {name: getattr(project, name) for name in fields}
+            if with_profile:
+                before["profile"] = [p.amount for p in project.profile] or None
             if fields.get("code", project.code) != project.code:
                 _refuse_duplicate_code(session, grant, fields["code"])
             if fields.get("budget", project.budget) != project.budget:
                 refuse_locked_allocation(session, grant, project.code, "budget")
-                _refuse_budget_off_profile(project, fields["budget"])
+                if not with_profile:
+                    _refuse_budget_off_profile(project, fields["budget"])
             for name, value in fields.items():
                 setattr(project, name, value)
+            if with_profile:
+                if amounts is not None:
+                    _refuse_profile(grant, project, amounts)
+                _apply_profile(session, project, amounts or [])
             session.flush()
             inverse = UpdateProject(self.grant, project.code, before, row_state(project))
             return changes(self.description, self.grant, ALLOCATION_KINDS, inverse, _load(project))
+
+
+def _listed(profile: object) -> list[object]:
+    if not isinstance(profile, list | tuple):
+        raise ValidationError(FieldError("profile", "must be a list of amounts, one a quarter"))
+    return list(profile)
 
 
 def _refuse_budget_off_profile(project: Allocation, budget: Decimal) -> None:
