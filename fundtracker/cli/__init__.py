@@ -25,6 +25,7 @@ def _command_modules() -> list[object]:
         import_commands,
         report_commands,
         return_commands,
+        rule_commands,
         setup_commands,
         spend_commands,
         virement_commands,
@@ -40,6 +41,7 @@ def _command_modules() -> list[object]:
         return_commands,
         virement_commands,
         year_commands,  # adds to setup_commands' grant command
+        rule_commands,  # adds to import_commands' rule command
     ]
 
 
