@@ -10,7 +10,6 @@ them); docs/RETURNS.md describes the layout.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from copy import copy
 from datetime import date
@@ -26,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from fundtracker.files import write_with
+from fundtracker.safe_text import clean_text
 
 MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
 DATE_FORMAT = "dd/mm/yyyy"
@@ -120,7 +120,6 @@ YEAR_END_ROWS = (
 )
 
 # Characters XML cannot carry at all; shown as U+FFFD rather than failing the export.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def write_return(
@@ -217,6 +216,8 @@ class _Cells:
             template = WriteOnlyCell(self.sheet)
             template.style = style
             self._templates[style] = template
+        if isinstance(value, str):
+            value = clean_text(value)  # before the cell is built: openpyxl checks on creation
         cell = WriteOnlyCell(self.sheet, value)
         cell._style = copy(template._style)  # openpyxl's own style array; see class docstring
         if isinstance(value, str):
@@ -238,12 +239,12 @@ class _Cells:
 
     def text(self, value: str | None, style: str | None = None) -> Any:
         """User text as a text cell with exactly the user's text, never a formula."""
-        value = value or ""
+        value = clean_text(value or "")
         if style is not None:
             return self.styled(value, style)
-        if value[:1] != "=" and not _ILLEGAL_XML.search(value):
+        if value[:1] != "=":
             return value  # openpyxl keeps any other text as a string as it is
-        cell = WriteOnlyCell(self.sheet, _ILLEGAL_XML.sub("\ufffd", value))
+        cell = WriteOnlyCell(self.sheet, value)
         cell.data_type = "s"
         return cell
 
@@ -299,7 +300,7 @@ class _RowCell(Cell):  # type: ignore[misc]
 
 
 def _keep_as_text(cell: WriteOnlyCell, value: str) -> None:
-    cell.value = _ILLEGAL_XML.sub("\ufffd", value)
+    cell.value = clean_text(value)
     cell.data_type = "s"  # assigned after the value: a leading "=" would make it a formula
 
 
