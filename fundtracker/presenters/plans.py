@@ -23,7 +23,7 @@ from fundtracker.money import ZERO, format_money, from_pence, split_largest_rema
 from fundtracker.setup_files import PlanSpec, format_percentage
 from fundtracker.storage import Database
 
-KIND_LABELS = {"pcc": "PCC", "csp": "CSP", "statutory": "statutory", "other": "other"}
+KIND_LABELS = {"pcc": "PCC", "csp": "CSP", "statutory": "Statutory", "other": "Other"}
 
 
 def uk_day(day: date | None, blank: str = "") -> str:

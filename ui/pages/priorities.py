@@ -1,87 +1,185 @@
-"""Priorities: the plans (PCC and CSP, versioned with dates) and their priorities; import a
+"""Priorities: the plans (PCC and CSP, versioned with dates) and their priorities, each with
+the projects that weigh on it and the budget that is; plans and priorities edited in place
+(ui/plan_editor.py), a new plan typed or from a template, a new version from a date; import a
 plan file."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QHBoxLayout,
+    QLabel,
     QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
+    QWidget,
 )
 
 from fundtracker.errors import FundtrackerError
-from fundtracker.models import Plan, Priority
-from fundtracker.services.plans import import_plan, list_plans
+from fundtracker.presenters.plans import PlanRow, PriorityRow, plan_rows
+from fundtracker.services.plans import import_plan
+from fundtracker.setup_drafts import plan_templates
 from fundtracker.setup_files import load_toml, read_plan
 from ui.errors import show_error
-from ui.models.table import Column, RowsModel
+from ui.models.table import Column, Index, RowsModel
 from ui.naming import named
 from ui.pages.base import Page
-from ui.workspace import GRANTS, PLANS, Workspace
+from ui.plan_editor import NewPlanDialog, PlanEditor
+from ui.workspace import GRANTS, PLANS, PROJECTS, WEIGHTS, Workspace
 
-PLAN_COLUMNS: list[Column[Plan]] = [
+RETIRED = QColor("#757575")
+
+PLAN_COLUMNS: list[Column[PlanRow]] = [
     Column("Plan", lambda p: p.name),
     Column("Key", lambda p: p.key),
-    Column("Kind", lambda p: p.kind.upper() if p.kind in ("pcc", "csp") else p.kind),
+    Column("Kind", lambda p: p.kind_text),
     Column("Owner", lambda p: p.owner),
-    Column("From", lambda p: f"{p.effective_from:%d/%m/%Y}"),
-    Column("To", lambda p: f"{p.effective_to:%d/%m/%Y}" if p.effective_to else "open"),
+    Column("From", lambda p: p.from_text),
+    Column("To", lambda p: p.to_text),
+    Column("Version", lambda p: p.version_text),
     Column("Priorities", lambda p: str(len(p.priorities)), numeric=True),
+    Column("Projects", lambda p: str(p.weighted_projects), numeric=True),
 ]
-PRIORITY_COLUMNS: list[Column[Priority]] = [
+PRIORITY_COLUMNS: list[Column[PriorityRow]] = [
     Column("Code", lambda p: p.code),
-    Column("Priority", lambda p: p.title),
-    Column("Under", lambda p: p.parent_code or ""),
-    Column("Description", lambda p: p.description, tooltip=lambda p: p.description),
+    Column("Priority", lambda p: p.shown_title, tooltip=lambda p: p.title),
+    Column("Under", lambda p: p.parent or ""),
+    Column("Status", lambda p: p.status),
+    Column("Budget", lambda p: p.budget_text, numeric=True, tooltip=lambda p: p.explained),
+    Column("Projects weighing on it", lambda p: p.projects_text, tooltip=lambda p: p.explained),
 ]
+
+
+class PriorityModel(RowsModel[PriorityRow]):
+    """The priorities of the selected plan; a retired one is shown grey (and says so)."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.isValid()
+            and index.row() < len(self.rows)
+            and self.rows[index.row()].retired
+        ):
+            return QBrush(RETIRED)
+        return super().data(index, role)
 
 
 class PrioritiesPage(Page):
     name = "priorities"
     title = "Priorities"
-    kinds = frozenset({PLANS, GRANTS})
+    kinds = frozenset({PLANS, GRANTS, PROJECTS, WEIGHTS})
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
         layout = QVBoxLayout(self)
-        button = QPushButton("Import plan file…")
-        button.clicked.connect(self.import_file)
-        button.setEnabled(not workspace.read_only)
-        layout.addLayout(self.heading("Plans and priorities", button))
-        self.plans = RowsModel(PLAN_COLUMNS, self)
-        self.priorities = RowsModel(PRIORITY_COLUMNS, self)
+        self.new_button = QPushButton("New plan…")
+        self.new_button.setAccessibleName("New plan")
+        self.new_button.clicked.connect(self.new_plan)
+        import_button = QPushButton("Import plan file…")
+        import_button.setAccessibleName("Import plan file")
+        import_button.clicked.connect(self.import_file)
+        for button in (self.new_button, import_button):
+            button.setEnabled(not workspace.read_only)
+        layout.addLayout(self.heading("Plans and priorities", self.new_button, import_button))
+        self.plans: RowsModel[PlanRow] = RowsModel(PLAN_COLUMNS, self)
+        self.priorities = PriorityModel(PRIORITY_COLUMNS, self)
         self.plan_table = _table(self.plans, "Plans")
         self.priority_table = _table(self.priorities, "Priorities of the selected plan")
         self.plan_table.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self._show_priorities(current.row())
+            lambda current, _previous: self._show_plan(current.row())
         )
+        self.priority_table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._show_priority(current.row())
+        )
+        self.note = named(QLabel(), "planNote")
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("About this version")
+        self.editor = PlanEditor(workspace)
+        self.editor.setFixedWidth(370)
         splitter = named(QSplitter(Qt.Orientation.Vertical), "prioritiesSplitter")
         splitter.addWidget(self.plan_table)
-        splitter.addWidget(self.priority_table)
-        splitter.setSizes([220, 480])
+        splitter.addWidget(self._lower())
+        splitter.setSizes([150, 570])
         layout.addWidget(splitter, 1)
+        self.dialogs: list[NewPlanDialog] = []
+        self.chosen_plan = ""  # kept across a reload, so an edit leaves the plan shown
+        self.chosen_priority = ""
+
+    def _lower(self) -> QWidget:
+        lower = QWidget()
+        row = QHBoxLayout(lower)
+        row.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout()
+        column.addWidget(self.priority_table, 1)
+        column.addWidget(self.note)
+        row.addLayout(column, 1)
+        row.addWidget(self.editor)
+        return lower
+
+    # --- showing ------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.plans.set_rows(list_plans(self.db))
-        for column, width in enumerate((300, 140, 50, 220, 85, 85)):
+        plan_key, priority_code = self.chosen_plan, self.chosen_priority
+        self.plans.set_rows(plan_rows(self.db))
+        for column, width in enumerate((250, 190, 50, 170, 80, 80, 90, 70)):
             self.plan_table.setColumnWidth(column, width)
-        for column, width in enumerate((60, 330, 60)):
+        for column, width in enumerate((50, 200, 50, 60, 90)):
             self.priority_table.setColumnWidth(column, width)
-        if self.plans.rows:
-            self.plan_table.selectRow(0)
-            self._show_priorities(0)
-        else:
-            self.priorities.set_rows([])
+        keys = [plan.key for plan in self.plans.rows]
+        row = keys.index(plan_key) if plan_key in keys else 0
+        self.select_plan(self.plans.rows[row].key if self.plans.rows else "")
+        self.select_priority(priority_code)
 
-    def _show_priorities(self, row: int) -> None:
-        rows = self.plans.rows[row].priorities if 0 <= row < len(self.plans.rows) else []
-        self.priorities.set_rows(rows)
+    def select_plan(self, key: str) -> None:
+        keys = [plan.key for plan in self.plans.rows]
+        if key in keys:
+            self.plan_table.selectRow(keys.index(key))
+        self._show_plan(keys.index(key) if key in keys else -1)
+
+    def select_priority(self, code: str) -> None:
+        codes = [priority.code for priority in self.priorities.rows]
+        if code in codes:
+            self.priority_table.selectRow(codes.index(code))
+        self._show_priority(codes.index(code) if code in codes else -1)
+
+    def plan(self) -> PlanRow | None:
+        return next((p for p in self.plans.rows if p.key == self.chosen_plan), None)
+
+    def _show_plan(self, row: int) -> None:
+        plan = self.plans.rows[row] if 0 <= row < len(self.plans.rows) else None
+        if plan is None or plan.key != self.chosen_plan:
+            self.chosen_priority = ""
+        self.chosen_plan = plan.key if plan else ""
+        self.priorities.set_rows(plan.priorities if plan else [])
+        self.note.setText(plan.note if plan else "No plans yet: New plan… or Import plan file…")
+        self.editor.load(plan, None)
+
+    def _show_priority(self, row: int) -> None:
+        rows = self.priorities.rows
+        priority = rows[row] if 0 <= row < len(rows) else None
+        self.chosen_priority = priority.code if priority else ""
+        self.editor.load(self.plan(), priority)
+
+    # --- new plans ----------------------------------------------------------------------
+
+    def new_plan(self) -> NewPlanDialog:
+        """Opened window-modal without blocking, so the window (and a test) carries on."""
+        taken = {plan.key for plan in self.plans.rows}
+        dialog = NewPlanDialog(self.workspace, plan_templates(), taken, self)
+        dialog.created.connect(self._created)
+        self.dialogs = [dialog]
+        dialog.open()
+        return dialog
+
+    def _created(self, key: str) -> None:
+        self.chosen_plan, self.chosen_priority = key, ""
 
     def import_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
