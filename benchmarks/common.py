@@ -110,7 +110,8 @@ def demo_with_lines(path: Path, make_rows: LineRows, rebuild_indexes: bool = Fal
         connection.execute(f"DROP INDEX {name}")
     placeholders = ", ".join("?" * len(LINE_COLUMNS.split(",")))
     connection.executemany(
-        f"INSERT INTO spend_lines ({LINE_COLUMNS}) VALUES ({placeholders})",
+        # counted_on (issue 13) is each line's date (the third column): no line is late.
+        f"INSERT INTO spend_lines ({LINE_COLUMNS}, counted_on) VALUES ({placeholders}, ?3)",
         make_rows(grant_id, allocation_ids),
     )
     for _, sql in indexes:

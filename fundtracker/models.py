@@ -308,11 +308,11 @@ class SpendLine(Versioned, Base):
             "allocation_id",
             "status",
             "counted_on",
+            "released_on",
             "date",
             "net",
             "vat",
             "vat_recoverable",
-            "released_on",
         ),
         # The DUPLICATE_SUSPECT check groups by reference, supplier, net and VAT: covering,
         # in that order, it streams the index instead of sorting every line.

@@ -27,6 +27,7 @@ from fundtracker.checks import (
     line_columns,
     line_finding,
     line_summary,
+    unindexed,
 )
 from fundtracker.errors import FundtrackerError
 from fundtracker.figures import claimable_pence, report_for
@@ -132,8 +133,7 @@ def check_no_evidence(ctx: CheckContext) -> Iterator[Finding]:
             _LINES.grant_id == ctx.grant.id,
             _LINES.status.in_(ACTUAL_STATUSES),
             _LINES.counted_on <= ctx.as_at,
-            _LINES.date >= ctx.grant.start_date,
-            _LINES.date <= ctx.grant.end_date,
+            unindexed(_LINES.date) >= ctx.grant.start_date,
             claimable_pence() >= to_pence(threshold),
             ~has_attachment,
         )

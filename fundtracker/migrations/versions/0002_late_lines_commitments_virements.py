@@ -79,11 +79,11 @@ def upgrade() -> None:
             "allocation_id",
             "status",
             "counted_on",
+            "released_on",
             "date",
             "net",
             "vat",
             "vat_recoverable",
-            "released_on",
         ],
         unique=False,
     )
