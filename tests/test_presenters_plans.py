@@ -80,10 +80,12 @@ def test_a_new_version_keeps_the_weights_on_the_old_one(demo_db: Database) -> No
     version = current_plan_version(demo_db, PCC)
     run_operation(demo_db, NewPlanVersion(PCC, "01/04/2027", version))
     old, new = _plan(demo_db, PCC), _plan(demo_db, "kent-pcc-2025-2027-04-01")
-    assert (old.to_text, old.version_text) == (
+    assert (old.to_text, old.version_text, old.version_tooltip) == (
         "31/03/2027",
-        "1 (replaced by kent-pcc-2025-2027-04-01)",
+        "1 (replaced)",
+        "Version 1; replaced by kent-pcc-2025-2027-04-01",
     )
+    assert new.version_tooltip == "Version 2, after kent-pcc-2025"
     assert (new.from_text, new.number, new.previous, new.weighted_projects) == (
         "01/04/2027",
         2,

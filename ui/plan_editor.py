@@ -38,7 +38,7 @@ from fundtracker.operations.plans import (
 )
 from fundtracker.presenters.plans import KIND_LABELS, PlanRow, PriorityRow, template_lines
 from fundtracker.setup_drafts import Problems, day, plan_key, priorities_from_lines, text
-from fundtracker.setup_files import PlanSpec
+from fundtracker.setup_files import PlanSpec, PrioritySpec
 from ui.fields import DateField, Form, Refusal
 from ui.grant_editor import beside_fields
 from ui.workspace import Workspace
@@ -60,6 +60,7 @@ ADD_LABELS = {"code": "New code", "title": "New priority title", "under": "Under
 RETITLE_LABELS = {"title": "Priority title"}
 VERSION_LABELS = {"from": "New version from", "key": "New version from"}
 TOP_LEVEL = "(none: a priority of its own)"
+TITLE_LIMIT = 300  # the priorities table's title column
 
 
 def _button(text: str, slot: Callable[[], object]) -> QPushButton:
@@ -149,6 +150,8 @@ class NewPlanDialog(QDialog):
         priorities = priorities_from_lines(self.priorities.toPlainText(), prefix)
         if not priorities:
             problems.add("Priorities", "type at least one priority, one a line")
+        for problem in _line_problems(priorities):
+            problems.add("Priorities", problem)
         if problems or start is None:
             return None
         key = plan_key(name, start, self.taken)
@@ -184,6 +187,24 @@ class NewPlanDialog(QDialog):
     def show_problems(self, problems: Problems) -> None:
         self.form.show(problems)
         self.refusal.say(problems.about("Create plan"))
+
+
+def _line_problems(priorities: list[PrioritySpec]) -> list[str]:
+    """What is wrong with the priorities as typed, each naming its code, so the officer finds
+    the line (the core would refuse them too, without saying which line)."""
+    problems, above = [], set()
+    for priority in priorities:
+        if priority.code in above:
+            problems.append(f"{priority.code} is on two lines")
+        if priority.parent and priority.parent not in above:
+            problems.append(f"{priority.code}: no priority {priority.parent} above it")
+        if len(priority.title) > TITLE_LIMIT:
+            problems.append(
+                f"{priority.code}: the title is {len(priority.title)} characters long; "
+                f"at most {TITLE_LIMIT}"
+            )
+        above.add(priority.code)
+    return problems
 
 
 class NewVersionDialog(QDialog):
@@ -314,7 +335,13 @@ class PlanEditor(QWidget):
     # --- showing ------------------------------------------------------------------------
 
     def load(self, plan: PlanRow | None, priority: PriorityRow | None) -> None:
-        """Show the selected plan and priority; refusals of an earlier attempt are cleared."""
+        """Show the selected plan and priority. Refusals stay while the same plan and priority
+        are shown again (a refused change reloads the page to show the current values); they
+        are cleared when another is picked."""
+        same = (plan and plan.key, priority and priority.code) == (
+            self.plan and self.plan.key,
+            self.priority and self.priority.code,
+        )
         self.plan, self.priority = plan, priority
         self.plan_name.setText(plan.name if plan else "")
         self.owner.setText(plan.owner if plan else "")
@@ -325,10 +352,14 @@ class PlanEditor(QWidget):
         self._show_selected(priority)
         for button in (self.save_plan_button, self.version_button, self.add_button):
             button.setEnabled(plan is not None)
-        self.plan_form.clear()
-        self.plan_refusal.say("")
-        self.add_form.clear()
-        self.add_refusal.say("")
+        if not same:
+            self.clear_refusals()
+
+    def clear_refusals(self) -> None:
+        for form in (self.plan_form, self.selected_form, self.add_form):
+            form.clear()
+        for refusal in (self.plan_refusal, self.selected_refusal, self.add_refusal):
+            refusal.say("")
 
     def _show_selected(self, priority: PriorityRow | None) -> None:
         if priority is None:
@@ -339,8 +370,6 @@ class PlanEditor(QWidget):
         self.priority_title.setText(priority.title if priority else "")
         self.retitle_button.setEnabled(priority is not None)
         self.retire_button.setEnabled(priority is not None and not priority.retired)
-        self.selected_form.clear()
-        self.selected_refusal.say("")
 
     # --- editing ------------------------------------------------------------------------
 

@@ -117,9 +117,12 @@ class PlanRow:
 
     @property
     def version_text(self) -> str:
-        if self.following:
-            return f"{self.number} (replaced by {self.following})"
-        return str(self.number)
+        return f"{self.number} (replaced)" if self.following else str(self.number)
+
+    @property
+    def version_tooltip(self) -> str:
+        said = f"Version {self.number}" + (f", after {self.previous}" if self.previous else "")
+        return said + (f"; replaced by {self.following}" if self.following else "")
 
     @property
     def weighted_projects(self) -> int:

@@ -43,7 +43,7 @@ PLAN_COLUMNS: list[Column[PlanRow]] = [
     Column("Owner", lambda p: p.owner),
     Column("From", lambda p: p.from_text),
     Column("To", lambda p: p.to_text),
-    Column("Version", lambda p: p.version_text),
+    Column("Version", lambda p: p.version_text, tooltip=lambda p: p.version_tooltip),
     Column("Priorities", lambda p: str(len(p.priorities)), numeric=True),
     Column("Projects", lambda p: str(p.weighted_projects), numeric=True),
 ]
@@ -93,10 +93,10 @@ class PrioritiesPage(Page):
         self.plan_table = _table(self.plans, "Plans")
         self.priority_table = _table(self.priorities, "Priorities of the selected plan")
         self.plan_table.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self._show_plan(current.row())
+            lambda current, _previous: self._plan_picked(current.row())
         )
         self.priority_table.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self._show_priority(current.row())
+            lambda current, _previous: self._priority_picked(current.row())
         )
         self.note = named(QLabel(), "planNote")
         self.note.setWordWrap(True)
@@ -109,6 +109,7 @@ class PrioritiesPage(Page):
         splitter.setSizes([150, 570])
         layout.addWidget(splitter, 1)
         self.dialogs: list[NewPlanDialog] = []
+        self._reloading = False
         self.chosen_plan = ""  # kept across a reload, so an edit leaves the plan shown
         self.chosen_priority = ""
 
@@ -127,45 +128,49 @@ class PrioritiesPage(Page):
 
     def reload(self) -> None:
         plan_key, priority_code = self.chosen_plan, self.chosen_priority
+        self._reloading = True  # the tables' selection signals wait until both are filled
         self.plans.set_rows(plan_rows(self.db))
         for column, width in enumerate((250, 190, 50, 170, 80, 80, 90, 70)):
             self.plan_table.setColumnWidth(column, width)
         for column, width in enumerate((50, 200, 50, 60, 90)):
             self.priority_table.setColumnWidth(column, width)
         keys = [plan.key for plan in self.plans.rows]
-        row = keys.index(plan_key) if plan_key in keys else 0
-        self.select_plan(self.plans.rows[row].key if self.plans.rows else "")
-        self.select_priority(priority_code)
+        if plan_key not in keys:
+            plan_key, priority_code = (keys[0] if keys else ""), ""
+        self.select(plan_key, priority_code)
+        self._reloading = False
 
-    def select_plan(self, key: str) -> None:
+    def select(self, plan_key: str, priority_code: str = "") -> None:
+        """Show this plan and (when given) select this priority of it."""
+        self._reloading = True
         keys = [plan.key for plan in self.plans.rows]
-        if key in keys:
-            self.plan_table.selectRow(keys.index(key))
-        self._show_plan(keys.index(key) if key in keys else -1)
-
-    def select_priority(self, code: str) -> None:
+        plan = self.plans.rows[keys.index(plan_key)] if plan_key in keys else None
+        if plan is not None:
+            self.plan_table.selectRow(keys.index(plan_key))
+        self.priorities.set_rows(plan.priorities if plan else [])
         codes = [priority.code for priority in self.priorities.rows]
-        if code in codes:
-            self.priority_table.selectRow(codes.index(code))
-        self._show_priority(codes.index(code) if code in codes else -1)
+        priority = (
+            self.priorities.rows[codes.index(priority_code)] if priority_code in codes else None
+        )
+        if priority is not None:
+            self.priority_table.selectRow(codes.index(priority_code))
+        self._reloading = False
+        self.chosen_plan = plan.key if plan else ""
+        self.chosen_priority = priority.code if priority else ""
+        self.note.setText(plan.note if plan else "No plans yet: New plan… or Import plan file…")
+        self.editor.load(plan, priority)
 
     def plan(self) -> PlanRow | None:
         return next((p for p in self.plans.rows if p.key == self.chosen_plan), None)
 
-    def _show_plan(self, row: int) -> None:
-        plan = self.plans.rows[row] if 0 <= row < len(self.plans.rows) else None
-        if plan is None or plan.key != self.chosen_plan:
-            self.chosen_priority = ""
-        self.chosen_plan = plan.key if plan else ""
-        self.priorities.set_rows(plan.priorities if plan else [])
-        self.note.setText(plan.note if plan else "No plans yet: New plan… or Import plan file…")
-        self.editor.load(plan, None)
+    def _plan_picked(self, row: int) -> None:
+        if not self._reloading and 0 <= row < len(self.plans.rows):
+            self.select(self.plans.rows[row].key)
 
-    def _show_priority(self, row: int) -> None:
-        rows = self.priorities.rows
-        priority = rows[row] if 0 <= row < len(rows) else None
-        self.chosen_priority = priority.code if priority else ""
-        self.editor.load(self.plan(), priority)
+    def _priority_picked(self, row: int) -> None:
+        if not self._reloading:
+            rows = self.priorities.rows
+            self.select(self.chosen_plan, rows[row].code if 0 <= row < len(rows) else "")
 
     # --- new plans ----------------------------------------------------------------------
 
