@@ -54,7 +54,7 @@ def test_a_second_copy_is_told_the_database_is_open(
     assert "read-only" in second.windowTitle()
     spending = second.show_page("spending")
     assert not spending.add_button.isEnabled()
-    assert not spending.model.flags(spending.model.index(0, 2)) & Qt.ItemFlag.ItemIsEditable
+    assert not spending.model.flags(spending.model.index(0, 3)) & Qt.ItemFlag.ItemIsEditable
     monkeypatch.setattr(app, "_open_read_only_anyway", lambda db: False)
     assert app.Session().open(open_database(str(demo_ui_db.sqlite_path))) is None
     first.close_current()

@@ -32,7 +32,7 @@ def test_spend_model_fetches_lazily_and_passes(
         qtbot.waitUntil(lambda: model.summary.lines == 145)
         assert model.rowCount() == 145 and not model.canFetchMore()
         # The tester stays attached: it checks every signal of what follows too.
-        model.sort(6)  # by net
+        model.sort(8)  # by net (after Line, Date, Project, …, Account code)
         assert [r.net for r in model.rows] == sorted(r.net for r in model.rows)
         model.show("CRG-2025-26", LedgerFilter(unassigned_only=True))
         assert model.rowCount() == 1

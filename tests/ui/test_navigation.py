@@ -72,7 +72,7 @@ def test_attach_evidence_to_the_selected_line(
         stored = session.scalars(select(Attachment)).one()
     assert stored.spend_line_id == line.id and stored.original_name == "invoice.pdf"
     qtbot.waitUntil(lambda: page.model.line_at(0).attachments == 1)
-    assert page.model.index(0, 9).data() == "1 file"
+    assert page.model.index(0, 13).data() == "1 file"
 
 
 def test_open_another_database_in_its_place(

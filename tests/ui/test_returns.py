@@ -91,13 +91,13 @@ def test_submit_then_a_locked_line_refuses_an_edit(
     spending = window.show_page("spending")
     row = spending.model.line_at(0)
     assert row.date.month == 4
-    assert not spending.model.setData(spending.model.index(0, 2), "Changed Ltd")
+    assert not spending.model.setData(spending.model.index(0, 3), "Changed Ltd")
     with demo_ui_db.read() as session:
         assert session.get_one(SpendLine, row.id).supplier == row.supplier
     assert any("locked" in b.text() for b in message_boxes(window))
 
     window.show_page("returns")
     assert page.reopen_with("Correcting a miscoded line")
-    assert spending.model.setData(spending.model.index(0, 2), "Changed Ltd")
+    assert spending.model.setData(spending.model.index(0, 3), "Changed Ltd")
     with demo_ui_db.read() as session:
         assert session.get_one(SpendLine, row.id).supplier == "Changed Ltd"

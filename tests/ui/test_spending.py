@@ -106,7 +106,7 @@ def test_edit_in_place_then_undo_restores_the_old_value(
     page = window.show_page("spending")
     model = page.model
     row = model.line_at(0)
-    supplier_column = 2
+    supplier_column = 3  # after Line, Date, Project
     index = model.index(0, supplier_column)
     page.table.setCurrentIndex(index)
     page.table.edit(index)
@@ -138,7 +138,7 @@ def test_a_stale_edit_is_refused_as_a_conflict(
     page = window.show_page("spending")
     row = page.model.line_at(0)
     update_spend(demo_ui_db, row.id, {"notes": "changed elsewhere"})  # another user
-    assert not page.model.setData(page.model.index(0, 2), "Mine Ltd")
+    assert not page.model.setData(page.model.index(0, 3), "Mine Ltd")
     with demo_ui_db.read() as session:
         assert session.get_one(SpendLine, row.id).supplier == row.supplier
     assert any("someone else" in b.text() for b in message_boxes(window))

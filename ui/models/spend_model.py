@@ -27,6 +27,7 @@ from PySide6.QtGui import QBrush
 from fundtracker.money import ZERO, format_money, money_str
 from fundtracker.periods import Period
 from fundtracker.services.ledger_view import (
+    SORT_COLUMNS,
     LedgerFilter,
     LedgerRow,
     LedgerSummary,
@@ -46,19 +47,28 @@ class SpendColumn:
     field: str  # the spend line field it shows and edits (also its sort key)
     numeric: bool = False
     editable: bool = True
+    checkable: bool = False  # a tick box, not text
+
+
+# The line number messages cite ("spend line 142") leads, so the officer can find it.
 
 
 COLUMNS = (
+    SpendColumn("Line", "id", numeric=True, editable=False),
     SpendColumn("Date", "date"),
     SpendColumn("Project", "allocation"),
     SpendColumn("Supplier", "supplier"),
     SpendColumn("Description", "description"),
     SpendColumn("Reference", "reference"),
     SpendColumn("Cost centre", "cost_centre"),
+    SpendColumn("Account code", "account_code"),
     SpendColumn("Net", "net", numeric=True),
     SpendColumn("VAT", "vat", numeric=True),
+    # Ticked when the council cannot reclaim the VAT, so the grant pays it (net + VAT).
+    SpendColumn("VAT irrecoverable", "vat_recoverable", editable=False, checkable=True),
     SpendColumn("Status", "status"),
-    SpendColumn("Evidence", "id", editable=False),
+    SpendColumn("Notes", "notes"),
+    SpendColumn("Evidence", "attachments", editable=False),
     # The quarter a line's figures count in: its date's, or a later one for a late line.
     SpendColumn("Counted in", "counted_on", editable=False),
 )
@@ -73,11 +83,13 @@ def display_text(row: LedgerRow, field: str) -> str:
         return row.allocation or UNASSIGNED
     if field in ("net", "vat"):
         return format_money(getattr(row, field))
-    if field == "id":
+    if field == "attachments":
         count = row.attachments
         return f"{count} file{'s' if count != 1 else ''}" if count else ""
     if field == "counted_on":
         return str(Period.quarter_of(row.counted_on or row.date))
+    if field == "vat_recoverable":
+        return ""  # the tick box says it
     return str(getattr(row, field))
 
 
@@ -219,8 +231,8 @@ class SpendModel(QAbstractTableModel):
             self._fetching = False
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS):
-            return
+        if not 0 <= column < len(COLUMNS) or COLUMNS[column].field not in SORT_COLUMNS:
+            return  # notes, VAT irrecoverable and evidence keep the order they are in
         self.sort_field = COLUMNS[column].field
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
@@ -256,8 +268,11 @@ class SpendModel(QAbstractTableModel):
             return int(RIGHT if column.numeric else LEFT)
         if role == Qt.ItemDataRole.ForegroundRole and column.numeric:
             return QBrush(NEGATIVE) if getattr(row, column.field) < 0 else None
-        if role == Qt.ItemDataRole.ToolTipRole and column.field == "description":
-            return row.description or None
+        if role == Qt.ItemDataRole.CheckStateRole and column.checkable:
+            irrecoverable = not row.vat_recoverable
+            return Qt.CheckState.Checked if irrecoverable else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole and column.field in ("description", "notes"):
+            return getattr(row, column.field) or None
         return None
 
     def headerData(
@@ -271,12 +286,20 @@ class SpendModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        if index.isValid() and COLUMNS[index.column()].editable and not self.read_only:
+        if not index.isValid() or self.read_only:
+            return flags
+        if COLUMNS[index.column()].editable:
             flags |= Qt.ItemFlag.ItemIsEditable
+        if COLUMNS[index.column()].checkable:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
         return flags
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.editor is None:
+        if not index.isValid() or self.editor is None:
+            return False
+        if role == Qt.ItemDataRole.CheckStateRole and COLUMNS[index.column()].checkable:
+            return self._set_irrecoverable(self.rows[index.row()], value)
+        if role != Qt.ItemDataRole.EditRole:
             return False
         row = self.rows[index.row()]
         field = COLUMNS[index.column()].field
@@ -284,3 +307,10 @@ class SpendModel(QAbstractTableModel):
         if text == edit_text(row, field):
             return False
         return bool(self.editor(row, field, text))
+
+    def _set_irrecoverable(self, row: LedgerRow, state: Any) -> bool:
+        """Ticked means the VAT cannot be reclaimed: the core's ``vat_recoverable`` is no."""
+        irrecoverable = Qt.CheckState(state) == Qt.CheckState.Checked
+        if irrecoverable == (not row.vat_recoverable):
+            return False
+        return bool(self.editor(row, "vat_recoverable", "no" if irrecoverable else "yes"))

@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -31,6 +32,7 @@ from fundtracker.errors import FundtrackerError, ValidationError
 from fundtracker.models import SPEND_STATUSES
 from fundtracker.money import ZERO, format_money
 from fundtracker.periods import Period, quarters_between
+from fundtracker.presenters.rules import rule_from_line
 from fundtracker.presenters.spend import proposed_parts, split_total
 from fundtracker.services.grants import load_grant
 from fundtracker.services.ledger_view import LedgerFilter, LedgerRow
@@ -40,7 +42,9 @@ from ui.errors import error_text, show_error
 from ui.models.spend_model import COLUMNS, SpendModel
 from ui.naming import labelled, named
 from ui.pages.base import Page
+from ui.rules import RuleEditor, RulesDialog
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
+from ui.year_dialogs import invoice_selected, release_selected
 
 ENTRY_FIELDS = (
     "date",
@@ -107,7 +111,8 @@ class SpendingPage(Page):
         self.table.setAccessibleName("Spend lines")
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        date_column = [c.field for c in COLUMNS].index("date")
+        self.table.horizontalHeader().setSortIndicator(date_column, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
@@ -119,7 +124,9 @@ class SpendingPage(Page):
         )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = (82, 60, 170, 220, 90, 80, 90, 75, 75, 60)
+        # Line, Date, Project, Supplier, Description, Reference, Cost centre, Account code,
+        # Net, VAT, VAT irrecoverable, Status, Notes, Evidence
+        widths = (50, 82, 60, 170, 220, 90, 80, 80, 90, 75, 40, 75, 140, 60)
         for number, width in enumerate(widths):
             self.table.setColumnWidth(number, width)
         header.setStretchLastSection(True)
@@ -132,6 +139,8 @@ class SpendingPage(Page):
             status_column,
             ChoiceDelegate(lambda: [(s, s) for s in SPEND_STATUSES], self.table),
         )
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
         delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only in the table
         return self.table
@@ -146,14 +155,36 @@ class SpendingPage(Page):
         self.split_button.clicked.connect(self.split_selected)
         self.attach_button.clicked.connect(self.attach_evidence)
         self.delete_button.clicked.connect(self.delete_selected)
+        # A committed line (a purchase order) is released or invoiced: one step each.
+        self.release_button = QPushButton("Release commitment…")
+        self.invoice_button = QPushButton("Record the invoice…")
+        self.release_button.clicked.connect(lambda: release_selected(self, self))
+        self.invoice_button.clicked.connect(lambda: invoice_selected(self, self))
         row.addWidget(QLabel("Selected lines:"))
-        for button in (self.assign_button, self.split_button, self.attach_button):
+        self.rule_button = QPushButton("Make a rule from this line…")
+        self.rule_button.clicked.connect(self.make_rule_from_line)
+        self.rules_button = QPushButton("Rules…")
+        self.rules_button.setToolTip("Assignment rules: list, add, edit, reorder, apply")
+        self.rules_button.clicked.connect(self.open_rules)
+        for button in (self.rule_button, self.rules_button):
+            button.setAccessibleName(button.text())
+        for button in (self.assign_button, self.split_button, self.attach_button, self.rule_button):
             row.addWidget(button)
+        row.addWidget(self.release_button)
+        row.addWidget(self.invoice_button)
         row.addStretch(1)
+        row.addWidget(self.rules_button)
         row.addWidget(self.delete_button)
         self.attach_button.setEnabled(_attach_service() is not None)
+        for button in (self.release_button, self.invoice_button):
+            button.setEnabled(not self.workspace.read_only)
         if self.workspace.read_only:
-            for button in (self.assign_button, self.split_button, self.delete_button):
+            for button in (
+                self.assign_button,
+                self.split_button,
+                self.delete_button,
+                self.rule_button,
+            ):
                 button.setEnabled(False)
             self.attach_button.setEnabled(False)
         return row
@@ -409,6 +440,36 @@ class SpendingPage(Page):
         )
         if dialogs.confirm(self, "Delete spend lines", question, "Delete"):
             spend_commands.delete_lines(self.workspace, rows, self)
+
+    def _context_menu(self, point: QPoint) -> None:
+        menu = QMenu(self.table)
+        for button in (self.assign_button, self.split_button, self.attach_button, self.rule_button):
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled())
+        menu.addSeparator()
+        menu.addAction(self.delete_button.text(), self.delete_button.click)
+        menu.popup(self.table.viewport().mapToGlobal(point))
+
+    def open_rules(self) -> RulesDialog:
+        dialog = RulesDialog(self.workspace, self)
+        dialog.open()
+        return dialog
+
+    def make_rule_from_line(self) -> RuleEditor | None:
+        """A new rule that starts from the selected line: its supplier equals …, and its
+        project when it has one."""
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            show_error(self, ValidationError("Select one line to make a rule from."))
+            return None
+        line = rows[0]
+        if not self.projects:
+            show_error(self, ValidationError("The grant has no projects to assign lines to."))
+            return None
+        field, op, value = rule_from_line(line.supplier, line.description, line.reference)
+        editor = RuleEditor(self.workspace, self, start=(field, op, value, line.allocation))
+        editor.open()
+        return editor
 
     def attach_evidence(self) -> None:
         attach = _attach_service()
