@@ -7,7 +7,9 @@ from datetime import date, datetime, timedelta
 
 from fundtracker.errors import FundtrackerError
 
-# Day-first forms seen in council exports; ISO is always accepted.
+# Day-first forms seen in council exports; ISO is always accepted. Month names (03-Jul-25,
+# 3 July 2025) are read by _named_month, never strptime's %b, which reads them in the
+# process's locale (Qt sets it from the system: "Jul" is refused under German or Turkish).
 UK_FORMATS = (
     "%d/%m/%Y",
     "%d/%m/%y",
@@ -15,15 +17,15 @@ UK_FORMATS = (
     "%d-%m-%y",
     "%d.%m.%Y",
     "%d.%m.%y",
-    "%d-%b-%y",
-    "%d-%b-%Y",
-    "%d %b %Y",
-    "%d %b %y",
-    "%d %B %Y",
-    "%d-%B-%Y",
-    "%d/%b/%Y",
-    "%d/%b/%y",
 )
+MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_MONTH_NUMBERS = {name: n for n, full in enumerate(MONTHS, 1) for name in (full, full[:3])}
+_MONTH_NUMBERS["sept"] = 9
+_NAMED_MONTH = re.compile(r"^(\d{1,2})([-/ ])([A-Za-z]+)\2(\d{4}|\d{2})$")
+_MONTH_WORD = re.compile(r"[A-Za-z]+")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -43,7 +45,7 @@ def parse_date(text: str, fmt: str | None = None) -> date:
         raise DateError("a date is required")
     if fmt:
         try:
-            return datetime.strptime(value, fmt).date()
+            return datetime.strptime(*_english_months(value, fmt)).date()
         except ValueError:
             raise DateError(f"'{value}' is not a date in the form {fmt}") from None
     iso = _ISO_DATETIME.match(value)
@@ -57,7 +59,45 @@ def parse_date(text: str, fmt: str | None = None) -> date:
             return datetime.strptime(value, form).date()
         except ValueError:
             continue
+    named = _named_month(value)
+    if named is not None:
+        return named
     raise DateError(f"'{value}' is not a date (expected e.g. 03/07/2025, 03-Jul-25 or 2025-07-03)")
+
+
+def _named_month(value: str) -> date | None:
+    """``03-Jul-25``, ``3 July 2025``, ``03/Sep/2025``: an English month name, in any case."""
+    match = _NAMED_MONTH.match(value)
+    if not match:
+        return None
+    day, _separator, name, year = match.groups()
+    month = _MONTH_NUMBERS.get(name.casefold())
+    if month is None:
+        return None
+    try:
+        return date(_full_year(year), month, int(day))
+    except ValueError:
+        raise DateError(f"'{value}' is not a real date") from None
+
+
+def _full_year(year: str) -> int:
+    """Two-digit years as strptime's %y reads them: 69-99 are 1969-1999, 00-68 2000-2068."""
+    if len(year) == 4:
+        return int(year)
+    return int(year) + (1900 if int(year) >= 69 else 2000)
+
+
+def _english_months(value: str, fmt: str) -> tuple[str, str]:
+    """A pattern with %b or %B, made locale-proof: the month's English name in ``value``
+    becomes its number and the pattern's %b/%B becomes %m."""
+    if "%b" not in fmt and "%B" not in fmt:
+        return value, fmt
+
+    def number(match: re.Match[str]) -> str:
+        month = _MONTH_NUMBERS.get(match.group().casefold())
+        return f"{month:02d}" if month else match.group()
+
+    return _MONTH_WORD.sub(number, value), fmt.replace("%b", "%m").replace("%B", "%m")
 
 
 def from_excel_serial(serial: float | int) -> date:

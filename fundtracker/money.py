@@ -13,6 +13,10 @@ from fundtracker.errors import MoneyError
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount one line, budget or award may hold: 99,999,999,999 pence, under 10^11.
+# SQLite sums integers in 64 bits (up to 9.22 * 10^18) and stops with "integer overflow"
+# beyond; at this limit it takes over 92 million lines (9.22 * 10^18 / 10^11) to get there.
+MAX_AMOUNT = Decimal("999999999.99")
 
 # Thousands separators must be in groups of three: "£1,23,4" is a typo, not £1,234.
 _AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$|^\d+(\.\d*)?$|^\.\d+$")
@@ -27,7 +31,7 @@ def parse_money(value: object) -> Decimal:
     if isinstance(value, bool):
         raise MoneyError(f"{value!r} is not an amount")
     if isinstance(value, int):
-        return Decimal(value).quantize(PENNY)
+        return _exact(Decimal(value), str(value))
     if isinstance(value, Decimal):
         return _exact(value, str(value))
     if isinstance(value, float):
@@ -74,8 +78,10 @@ def _exact(amount: Decimal, shown: str) -> Decimal:
         raise MoneyError(f"'{shown}' is too large to be an amount") from exc
     if quantized != amount:
         raise MoneyError(f"'{shown}' has fractions of a penny; amounts are exact to the penny")
-    if abs(quantized) >= Decimal("1e13"):
-        raise MoneyError(f"'{shown}' is too large to be an amount")
+    if abs(quantized) > MAX_AMOUNT:
+        raise MoneyError(
+            f"'{shown}' is too large: an amount can be at most {format_money(MAX_AMOUNT)}"
+        )
     return quantized
 
 

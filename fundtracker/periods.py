@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from fundtracker.errors import PeriodError
 
 _PERIOD = re.compile(r"^(\d{4})/(\d{2})(?:-([QH])([1-4]))?$")
+# Years whose every day Python's date can hold (9999/00 would end in the year 10000).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 def financial_year_start(day: date) -> int:
@@ -49,6 +51,11 @@ class Period:
             )
         start_year, end_yy, kind, index = match.groups()
         year = int(start_year)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise PeriodError(
+                f"'{text}': a financial year from {year_label(FIRST_YEAR)} to "
+                f"{year_label(LAST_YEAR)}"
+            )
         if (year + 1) % 100 != int(end_yy):
             raise PeriodError(f"'{text}': a financial year runs into the next year (e.g. 2025/26)")
         if kind == "H" and int(index) > 2:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import sys
 import zipfile
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from fundtracker.dates import DateError, parse_date
+from fundtracker.errors import MoneyError
 from fundtracker.models import Base
+from fundtracker.money import parse_money
 from fundtracker.storage import Database
 from tests.helpers import CliResult, run_cli
 
@@ -107,3 +116,138 @@ def test_clean_text_keeps_tabs_and_newlines_and_drops_what_xml_cannot_hold() -> 
     assert clean_text("a\x0bb\x0cc") == "a\nb\nc"  # vertical tab and form feed: line breaks
     assert clean_text("a\x00b\x1fc\ufffed\ud800e") == "abcde"
     assert clean_text("tab\there\r\nnext £ Łódź") == "tab\there\r\nnext £ Łódź"
+
+
+# --- Month names whatever the locale ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def foreign_locales(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """German, Welsh and Turkish locales compiled into a folder of our own (LOCPATH)."""
+    folder = tmp_path_factory.mktemp("locales")
+    if shutil.which("localedef") is None:
+        pytest.skip("localedef is not installed")
+    for name in ("de_DE", "cy_GB", "tr_TR"):
+        made = subprocess.run(
+            ["localedef", "-i", name, "-f", "UTF-8", str(folder / f"{name}.UTF-8")],
+            capture_output=True,
+        )
+        if not (folder / f"{name}.UTF-8").exists():
+            pytest.skip(f"cannot compile the {name} locale: {made.stderr!r}")
+    return folder
+
+
+@pytest.mark.parametrize("name", ["de_DE", "cy_GB", "tr_TR"])
+def test_english_month_names_are_read_under_any_locale(foreign_locales: Path, name: str) -> None:
+    # Under German, strptime's %b wants "Mär" and "Dez"; under Turkish "Tem" for July.
+    script = (
+        "import locale; locale.setlocale(locale.LC_ALL, '');"
+        "from fundtracker.dates import parse_date;"
+        "print(locale.setlocale(locale.LC_TIME),"
+        " [parse_date(t).isoformat() for t in"
+        " ('03-Jul-25', '03-Mar-25', '31 December 2025', '1/Sep/25', '03-MAY-2025')],"
+        " parse_date('Jul 03 2025', '%b %d %Y').isoformat())"
+    )
+    env = {**os.environ, "LOCPATH": str(foreign_locales), "LC_ALL": f"{name}.UTF-8"}
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split()[0] == f"{name}.UTF-8"  # the locale really was in force
+    assert ran.stdout.split(None, 1)[1].strip() == (
+        "['2025-07-03', '2025-03-03', '2025-12-31', '2025-09-01', '2025-05-03'] 2025-07-03"
+    )
+
+
+def test_english_month_names_in_any_case_and_two_digit_years_as_before() -> None:
+    assert parse_date("03-jul-25") == date(2025, 7, 3)
+    assert parse_date("3 Sept 2025") == date(2025, 9, 3)
+    assert parse_date("03-Jul-69") == date(1969, 7, 3)  # %y: 69-99 are the 1900s
+    assert parse_date("03-Jul-68") == date(2068, 7, 3)
+    with pytest.raises(DateError, match="not a real date"):
+        parse_date("31-Feb-25")
+    with pytest.raises(DateError, match="is not a date"):
+        parse_date("03-Juli-25")
+
+
+# --- Amounts that could overflow a sum ----------------------------------------------------
+
+
+def test_one_amount_is_at_most_999_999_999_99_so_no_sum_can_overflow(
+    grant_url: str, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 99,999,999,999 pence a line: SQLite's 64-bit SUM (9,223,372,036,854,775,807) holds
+    # 9,223,372,036,854,775,807 // 99,999,999,999 = 92,233,720 such lines.
+    assert 2**63 // 99_999_999_999 == 92_233_720
+    assert parse_money("£999,999,999.99") == Decimal("999999999.99")
+    assert parse_money("-999999999.99") == Decimal("-999999999.99")
+    for too_big in ("1000000000.00", "9999999999999.99", 10**9, Decimal("1e9")):
+        with pytest.raises(MoneyError, match=r"at most £999,999,999\.99"):
+            parse_money(too_big)
+    before = _state(db)
+    refused = run_cli(
+        capsys, grant_url, "spend", "add", "--grant", GRANT, "--date", "2025-05-01",
+        "--net", "9999999999999.99",
+    )  # fmt: skip
+    _refused_cleanly(refused)
+    assert "at most £999,999,999.99" in refused.err
+    assert _state(db) == before
+
+
+# --- Argument values that used to raise tracebacks ----------------------------------------
+
+
+def test_argument_values_are_refused_with_a_message_and_change_nothing(
+    grant_url: str, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _add(capsys, grant_url, "--net", "10.00")
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    before = _state(db)
+    huge = str(2**63)
+    attempts = [
+        ("spend", "update", huge, "--net", "1.00"),
+        ("spend", "delete", str(2**64 + 5)),
+        ("spend", "update", str(-(2**63) - 1), "--net", "1.00"),
+        ("spend", "list", "--grant", GRANT, "--period", "9999/00"),
+        ("report", "--grant", GRANT, "--period", "0000/01"),
+        ("rule", "add", "--grant", GRANT, "--field", "supplier", "--op", "regex",
+         "--value", "a{4294967296}", "--allocation", "A01"),
+        ("rule", "add", "--grant", GRANT, "--field", "supplier", "--op", "regex",
+         "--value", "(a+)+$", "--allocation", "A01"),
+        ("rule", "add", "--grant", GRANT, "--field", "supplier", "--op", "regex",
+         "--value", "x{5000}", "--allocation", "A01"),
+        ("export-return", "--grant", GRANT, "--period", "2025/26-Q1", "--out", str(folder)),
+        ("evidence-pack", "--grant", GRANT, "--period", "2025/26-Q1", "--out", str(folder)),
+        ("grant", "export", GRANT, "-o", str(folder)),
+        ("spend", "update", str(line), "--supplier", "Caf\udce9 Ltd"),  # latin-1 bytes
+        ("spend", "add", "--grant", GRANT, "--date", "2025-05-01", "--net", "1.00",
+         "--description", "\udcff\udcfe"),
+    ]  # fmt: skip
+    for args in attempts:
+        result = run_cli(capsys, grant_url, *args)
+        _refused_cleanly(result)
+    assert _state(db) == before
+    assert list(folder.iterdir()) == []
+    messages = [run_cli(capsys, grant_url, *args).err for args in attempts]
+    assert "too large (at most 9223372036854775807)" in messages[0]
+    assert "from 1900/01 to 9998/99" in messages[3]
+    assert "at most 1,000 times" in messages[5] and "at most 1,000 times" in messages[7]
+    assert "itself repeats" in messages[6]
+    assert "is a folder" in messages[8] and "--out" in messages[8]
+    assert "not UTF-8 text" in messages[11] and "--supplier" in messages[11]
+
+
+def test_non_utf8_argument_bytes_from_a_real_shell_are_refused(
+    grant_url: str, db: Database
+) -> None:
+    before = _state(db)
+    ran = subprocess.run(
+        [sys.executable, "-m", "fundtracker", "--database", grant_url, "spend", "add",
+         "--grant", GRANT, "--date", "2025-05-01", "--net", "1.00",
+         b"--supplier=Caf\xe9 Ltd"],
+        capture_output=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )  # fmt: skip
+    assert ran.returncode == 2, ran.stderr
+    assert b"Traceback" not in ran.stderr and b"not UTF-8 text" in ran.stderr
+    assert _state(db) == before

@@ -15,7 +15,9 @@ import sys
 from collections.abc import Sequence
 
 from fundtracker import __version__
+from fundtracker.cli.argument_checks import check_arguments
 from fundtracker.cli.context import Context, UsageError
+from fundtracker.cli.output import OutputFailed, flush_stdout, prepare_streams, restore_streams
 from fundtracker.errors import FundtrackerError
 
 
@@ -66,11 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    original_stdout = prepare_streams()  # encodings and output failures: see cli/output.py
+    try:
+        return _run(argv)
+    finally:
+        restore_streams(original_stdout)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     context = Context(args)
     try:
-        return int(args.handler(context))
+        check_arguments(args)
+        code = int(args.handler(context))
+        flush_stdout()  # now, while a failure to write can still be reported
+        return code
+    except OutputFailed as exc:
+        return _output_failed(context, exc)
     except UsageError as exc:
         print(f"fundtracker-cli: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +105,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         context.close()
+
+
+def _output_failed(context: Context, failure: OutputFailed) -> int:
+    """Exit 0 once a change is committed, whatever became of its output: exit 1 would tell a
+    script that nothing changed, and it would make the change again."""
+    _silence_stdout()
+    if context.committed:
+        print(
+            f"fundtracker-cli: the change was made and saved, but its output could not be "
+            f"written ({failure})",
+            file=sys.stderr,
+        )
+        return 0
+    if isinstance(failure.error, BrokenPipeError):
+        return 0  # the reader stopped listening (``| head``): nothing more to do
+    print(
+        f"fundtracker-cli: the output could not be written ({failure}); nothing was changed",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _silence_stdout() -> None:

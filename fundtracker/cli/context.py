@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import event
+
 from fundtracker.safe_text import csv_safe
 from fundtracker.storage import Database, open_database
 
@@ -41,12 +43,19 @@ class Context:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self._db: Database | None = None
+        # Set once anything is committed: from then on the command's exit code is 0 even if
+        # its output cannot be written (see fundtracker.cli.output).
+        self.committed = False
 
     @property
     def db(self) -> Database:
         if self._db is None:
             self._db = open_database(self.args.database)
+            event.listen(self._db.engine, "commit", self._note_commit)
         return self._db
+
+    def _note_commit(self, _connection: object) -> None:
+        self.committed = True
 
     def close(self) -> None:
         if self._db is not None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fundtracker.errors import FieldError, NotFoundError, ValidationError
+from fundtracker.ledger.rule_patterns import pattern_cost_problem
 from fundtracker.models import RULE_FIELDS, RULE_OPERATORS, Allocation, AssignmentRule, Grant
 from fundtracker.services.grants import get_grant
 from fundtracker.storage import Database
@@ -47,9 +48,12 @@ def compile_rule(rule: AssignmentRule) -> CompiledRule:
 
 
 def _pattern(value: str) -> re.Pattern[str]:
+    costly = pattern_cost_problem(value)
+    if costly:
+        raise ValidationError(FieldError("value", f"'{value}' {costly}"))
     try:
         return re.compile(value, re.IGNORECASE)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         message = f"'{value}' is not a regular expression: {exc}"
         raise ValidationError(FieldError("value", message)) from None
 
