@@ -56,6 +56,9 @@ class Finding:
     message: str
     subject: str  # an allocation code, a spend line id or the grant reference
     subject_kind: str = "grant"  # "grant", "allocation" or "spend_line"
+    # The message says what to do in the app (the window and the workbook show it); this is
+    # the same thing done from a script, which the command line's own output adds.
+    command: str = ""
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -64,7 +67,12 @@ class Finding:
             "message": self.message,
             "subject": self.subject,
             "subject_kind": self.subject_kind,
+            "command": self.command,
         }
+
+    @property
+    def cli_message(self) -> str:
+        return f"{self.message} ({self.command})" if self.command else self.message
 
 
 @dataclass(frozen=True)
@@ -91,14 +99,23 @@ class CheckContext:
 Check = Callable[[CheckContext], Iterable[Finding]]
 
 
-def _alloc(code: str, severity: str, figures: AllocationFigures, message: str) -> Finding:
+def _alloc(
+    code: str, severity: str, figures: AllocationFigures, message: str, command: str = ""
+) -> Finding:
     return Finding(
-        code, severity, f"{figures.code} {figures.name}: {message}", figures.code, "allocation"
+        code,
+        severity,
+        f"{figures.code} {figures.name}: {message}",
+        figures.code,
+        "allocation",
+        command,
     )
 
 
-def line_finding(code: str, severity: str, line_id: int, message: str) -> Finding:
-    return Finding(code, severity, message, str(line_id), "spend_line")
+def line_finding(
+    code: str, severity: str, line_id: int, message: str, command: str = ""
+) -> Finding:
+    return Finding(code, severity, message, str(line_id), "spend_line", command)
 
 
 # --- Alignment ------------------------------------------------------------------------------
@@ -112,29 +129,35 @@ def check_alloc_unmapped(ctx: CheckContext) -> Iterator[Finding]:
                 "ALLOC_UNMAPPED",
                 ERROR,
                 figures,
-                f"no priority weights for the aligned plan {plan.key} ({plan.name}), so its "
+                f"no priority weights for the aligned plan, {plan.name}, so its "
                 f"{format_money(figures.budget)} budget shows as Unaligned; give it weights "
-                "totalling 100% in the grant file and import it again.",
+                "totalling 100% on the Projects page (Priority weights, then Save weights).",
+                f"give {figures.code} weights for {plan.key} in the grant file and run "
+                "fundtracker-cli grant import FILE",
             )
 
 
 def check_weights_not_100(ctx: CheckContext) -> Iterator[Finding]:
     for allocation in ctx.grant.allocations:
         totals: dict[str, int] = {}
+        names: dict[str, str] = {}
         for weight in allocation.weights:
             key = weight.priority.plan.key
+            names[key] = weight.priority.plan.name
             totals[key] = totals.get(key, 0) + weight.basis_points
         for plan_key, basis_points in sorted(totals.items()):
             if basis_points != 10000:
                 yield Finding(
                     "WEIGHTS_NOT_100",
                     ERROR,
-                    f"{allocation.code} {allocation.name}: weights for plan {plan_key} total "
+                    f"{allocation.code} {allocation.name}: weights for {names[plan_key]} total "
                     f"{format_percentage(basis_points)}%, must be 100%; its spend is split in "
-                    "proportion meanwhile. Correct the weights in the grant file and import it "
-                    "again.",
+                    "proportion meanwhile. Correct them on the Projects page (Priority "
+                    "weights, then Save weights).",
                     allocation.code,
                     "allocation",
+                    f"correct the grant file's weights for {plan_key} and run fundtracker-cli "
+                    "grant import FILE",
                 )
 
 
@@ -150,7 +173,7 @@ def check_plan_not_in_effect(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.grant_finding(
             "PLAN_NOT_IN_EFFECT",
             WARNING,
-            f"The aligned plan {plan.key} ({plan.name}) runs {runs}, but the grant runs "
+            f"The aligned plan, {plan.name}, runs {runs}, but the grant runs "
             f"{grant.start_date:%d/%m/%Y} to {grant.end_date:%d/%m/%Y}; align the grant to the "
             "plan in force (or tag projects against both plans, using the other as local plan).",
         )
@@ -190,7 +213,8 @@ def check_alloc_overspent(ctx: CheckContext) -> Iterator[Finding]:
                 f"{format_money(figures.committed)} is {format_money(spent)}, "
                 f"{format_money(spent - figures.budget)} over its {format_money(figures.budget)} "
                 "budget, so it is Red; move spend elsewhere, or ask the OPCC to approve a "
-                "virement and record it (fundtracker-cli virement add).",
+                "virement and record it on the Projects page (Record a virement…).",
+                f"fundtracker-cli virement add --grant {ctx.grant.reference} --to {figures.code}",
             )
 
 
@@ -319,7 +343,8 @@ def check_spend_unassigned(ctx: CheckContext) -> Iterator[Finding]:
             ERROR,
             row.id,
             f"{line_summary(row)} has no project; it counts as Unaligned. "
-            f"Assign it: fundtracker-cli spend update {row.id} --allocation CODE.",
+            f"Assign it on the Spending page (select line {row.id}, then Assign…).",
+            f"fundtracker-cli spend update {row.id} --allocation CODE",
         )
         for row in sorted(rows, key=lambda r: (r.date, r.id))
     ]
@@ -407,7 +432,8 @@ def _duplicate(group: tuple[Any, ...], line_ids: list[int]) -> Finding:
         line_ids[-1],
         f"Lines {listed} share supplier '{supplier}', reference '{reference}', net "
         f"{format_money(from_pence(int(net)))} and VAT {format_money(from_pence(int(vat)))}; "
-        f"if one is entered twice, delete it (fundtracker-cli spend delete {line_ids[-1]}).",
+        f"if one is entered twice, delete line {line_ids[-1]} on the Spending page.",
+        f"fundtracker-cli spend delete {line_ids[-1]}",
     )
 
 
@@ -479,9 +505,10 @@ def check_commitment_stale(ctx: CheckContext) -> Iterator[Finding]:
             WARNING,
             row.id,
             f"{line_summary(row)} has been committed for {(ctx.as_at - row.date).days} days "
-            f"(more than {days}) by {ctx.as_at:%d/%m/%Y}; if it will not be spent, release it "
-            f"(fundtracker-cli spend release {row.id}); if it has been invoiced, record the "
-            f"invoice (fundtracker-cli spend invoice {row.id} --date D --net A, or --match ID).",
+            f"(more than {days}) by {ctx.as_at:%d/%m/%Y}; if it will not be spent, release it; "
+            f"if it has been invoiced, record the invoice (Spending page, line {row.id}).",
+            f"fundtracker-cli spend release {row.id}, or fundtracker-cli spend invoice {row.id} "
+            "--date D --net A (or --match ID)",
         )
         for row in rows
     ]

@@ -74,6 +74,7 @@ def test_alloc_unmapped(clean: Database) -> None:
     (finding,) = _found(clean, "ALLOC_UNMAPPED")
     assert (finding.severity, finding.subject, finding.subject_kind) == ("error", "A", "allocation")
     assert "£1,000.00 budget shows as Unaligned" in finding.message
+    assert "aligned plan, Police and Crime Plan," in finding.message
 
 
 def test_weights_not_100(clean: Database) -> None:
@@ -83,7 +84,10 @@ def test_weights_not_100(clean: Database) -> None:
     _change(clean, weight_90)
     (finding,) = _found(clean, "WEIGHTS_NOT_100")
     assert finding.severity == "error" and finding.subject == "A"
-    assert "weights for plan pcc total 90%, must be 100%" in finding.message
+    # The window's words: the plan by its name, what to do in the app; the script's twin apart.
+    assert "weights for Police and Crime Plan total 90%, must be 100%" in finding.message
+    assert "on the Projects page" in finding.message and "fundtracker-cli" not in finding.message
+    assert "grant import" in finding.command and "pcc" in finding.command
 
     def split_60_40(session: Session, grant: Grant) -> None:
         session.scalars(select(Weight)).one().basis_points = 6000
@@ -260,6 +264,7 @@ def test_a_new_check_is_one_appended_function(
             "message": "250.00",
             "subject": "K-1",
             "subject_kind": "grant",
+            "command": "",
         }
     ]
 
@@ -306,3 +311,20 @@ def test_check_command_without_a_period_uses_the_last_quarter_of_an_ended_grant(
     assert default.code == q4.code == 0
     assert default.json() == q4.json()
     assert [f["code"] for f in q4.json()] == ["UNDERSPEND_RISK", "BEHIND_PROFILE"]
+
+
+def test_no_message_for_the_window_names_a_command(clean: Database) -> None:
+    """Every finding's message is in the officer's words for the app and the workbook; the
+    command line adds the script's twin, kept apart in ``command``."""
+    add_line(clean, "K-1", date(2025, 5, 10), "250.00", reference="INV1")  # unassigned
+    add_line(clean, "K-1", date(2025, 5, 11), "250.00", reference="INV1")  # a duplicate too
+    findings = run_checks(clean, "K-1", Period.parse("2025/26-Q1"))
+    assert {f.code for f in findings} >= {"SPEND_UNASSIGNED", "DUPLICATE_SUSPECT"}
+    for finding in findings:
+        assert "fundtracker-cli" not in finding.message, finding
+    unassigned = next(f for f in findings if f.code == "SPEND_UNASSIGNED")
+    assert "Assign it on the Spending page" in unassigned.message
+    assert (
+        unassigned.command == f"fundtracker-cli spend update {unassigned.subject} --allocation CODE"
+    )
+    assert unassigned.cli_message.endswith(f"({unassigned.command})")

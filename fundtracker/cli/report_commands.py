@@ -195,7 +195,7 @@ def print_findings(ctx: Context, findings: Sequence[Finding]) -> None:
         return
     ordered = sorted(findings, key=lambda f: f.severity != ERROR)
     for f in ordered:
-        ctx.print(f"{f.severity.upper():7}  {f.code:20}  {f.subject:>8}  {f.message}")
+        ctx.print(f"{f.severity.upper():7}  {f.code:20}  {f.subject:>8}  {f.cli_message}")
     errors = sum(f.severity == ERROR for f in findings)
     notes = sum(f.severity == INFO for f in findings)
     ctx.print()

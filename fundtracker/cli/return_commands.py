@@ -110,9 +110,8 @@ def run_export(ctx: Context) -> int:
                 f"{len(errors)} check errors and {len(warnings)} warnings (submitting anyway):"
             )
             for finding in errors + warnings:
-                ctx.print(
-                    f"  {finding.severity} {finding.code} [{finding.subject}]: {finding.message}"
-                )
+                where = f"{finding.severity} {finding.code} [{finding.subject}]"
+                ctx.print(f"  {where}: {finding.cli_message}")
     result = _writing(
         args.out,
         lambda: submission.export_return(

@@ -161,8 +161,9 @@ def check_no_evidence(ctx: CheckContext) -> Iterator[Finding]:
             WARNING,
             row.id,
             f"{line_summary(row)} is at or above the {format_money(threshold)} evidence "
-            f"threshold and has no invoice or receipt attached: "
-            f"fundtracker-cli attach {row.id} FILE.",
+            f"threshold and has no invoice or receipt attached: attach it to line {row.id} on "
+            "the Spending page (Attach evidence…).",
+            f"fundtracker-cli attach {row.id} FILE",
         )
         for row in rows
     ]
