@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fundtracker.dates import DateError, parse_date
 from fundtracker.errors import MoneyError
-from fundtracker.models import Base
+from fundtracker.models import Base, SpendLine
 from fundtracker.money import parse_money
 from fundtracker.storage import Database
 from tests.helpers import CliResult, run_cli
@@ -251,3 +251,92 @@ def test_non_utf8_argument_bytes_from_a_real_shell_are_refused(
     assert ran.returncode == 2, ran.stderr
     assert b"Traceback" not in ran.stderr and b"not UTF-8 text" in ran.stderr
     assert _state(db) == before
+
+
+# --- Output in a narrow encoding, and output that fails after a commit ---------------------
+
+LODZ = "Łódź Supplies"
+
+
+def _cli(url: str, *args: str, stdout: Any = subprocess.PIPE, **env: str) -> Any:
+    """The real program in a process of its own, with its own standard streams."""
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
+    return subprocess.run(
+        [sys.executable, "-m", "fundtracker", "--database", url, *args],
+        stdout=stdout, stderr=subprocess.PIPE, env={**clean_env, **env}, check=False,
+    )  # fmt: skip
+
+
+def test_redirected_output_in_cp1252_gets_every_supplier_whole_in_utf8(
+    grant_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on Windows: output redirected to a file is cp1252, which has no Ł or ź."""
+    for n in range(3):
+        _add(capsys, grant_url, "--net", f"{n + 1}.00", f"--supplier={LODZ} {n}")
+    from fundtracker.cli import main
+
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="cp1252"))
+    assert (
+        main(["--database", grant_url, "spend", "list", "--grant", GRANT, "--format", "csv"]) == 0
+    )
+    sys.stdout.flush()
+    rows = list(csv.DictReader(io.StringIO(raw.getvalue().decode("utf-8"))))
+    assert [r["supplier"] for r in rows] == [f"{LODZ} {n}" for n in range(3)]
+
+
+def test_output_in_an_explicit_ascii_encoding_replaces_what_it_cannot_hold(
+    grant_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(3):
+        _add(capsys, grant_url, "--net", f"{n + 1}.00", f"--supplier={LODZ} {n}")
+    for form in ("csv", "table", "json"):
+        ran = _cli(grant_url, "spend", "list", "--grant", GRANT, "--format", form,
+                   PYTHONIOENCODING="ascii")  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert b"Traceback" not in ran.stderr
+        text = ran.stdout.decode("ascii")
+        assert [f"{n}" for n in range(3) if f"?d? Supplies {n}" in text] == ["0", "1", "2"]
+
+
+def _spend_count(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count(SpendLine.id))) or 0)
+
+
+@pytest.mark.parametrize("output", ["closed", "full"])
+def test_spend_add_with_a_closed_or_full_stdout_exits_0_because_the_line_was_added(
+    grant_url: str, db: Database, output: str
+) -> None:
+    before = _spend_count(db)
+    args = ("spend", "add", "--grant", GRANT, "--date", "2025-05-01", "--net", "5.00")
+    if output == "full":
+        with open("/dev/full", "w") as full:
+            ran = _cli(grant_url, *args, stdout=full)
+    else:
+        command = " ".join([sys.executable, "-m", "fundtracker", "--database", grant_url, *args])
+        ran = subprocess.run(["bash", "-c", command + " >&-"], capture_output=True, check=False)
+    assert _spend_count(db) == before + 1  # the change stands...
+    assert ran.returncode == 0, ran.stderr  # ...so the exit code says so
+    assert b"Traceback" not in ran.stderr
+    assert b"the change was made and saved, but its output could not be written" in ran.stderr
+
+
+def test_import_ledger_with_a_full_stdout_exits_0_and_a_listing_exits_1(
+    grant_url: str, db: Database, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    rows = ["Date,Reference,Supplier,Description,Net,VAT", "01/07/2025,INV1,Acme,Work,100.00,0"]
+    ledger.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    before = _spend_count(db)
+    with open("/dev/full", "w") as full:
+        imported = _cli(grant_url, "import-ledger", str(ledger), "--grant", GRANT, stdout=full)
+        listing = _cli(grant_url, "spend", "list", "--grant", GRANT, stdout=full)
+    assert _spend_count(db) == before + 1
+    assert imported.returncode == 0, imported.stderr
+    assert b"the change was made and saved" in imported.stderr
+    # Nothing was changed by the listing, and it did not do its job: exit 1, saying so.
+    assert listing.returncode == 1, listing.stderr
+    assert b"the output could not be written" in listing.stderr
+    assert b"nothing was changed" in listing.stderr and b"Traceback" not in listing.stderr
