@@ -290,6 +290,23 @@ def lines_in_new_year(db: Database, old_reference: str, new_reference: str) -> l
         )
 
 
+def lines_for_next_year(db: Database, old_reference: str) -> list[tuple[int, int]]:
+    """(id, version) of the grant's lines dated in the year after its end, oldest first: what
+    starting the next year offers to move, before that grant exists."""
+    with db.read() as session:
+        old = get_grant(session, old_reference)
+        rows = session.execute(
+            select(SpendLine.id, SpendLine.version)
+            .where(
+                SpendLine.grant_id == old.id,
+                SpendLine.date > old.end_date,
+                SpendLine.date <= following_day(old.end_date),
+            )
+            .order_by(SpendLine.date, SpendLine.id)
+        )
+        return [(line_id, version) for line_id, version in rows]
+
+
 def move_lines(
     db: Database, line_versions: list[tuple[int, int]], target_reference: str, reason: str = ""
 ) -> list[tuple[int, int]]:

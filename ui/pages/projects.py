@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fundtracker.errors import FundtrackerError
+from fundtracker.errors import FundtrackerError, ValidationError
 from fundtracker.figures import profile_pence
 from fundtracker.models import Allocation, Grant, Plan
 from fundtracker.money import format_money, from_pence, money_str
@@ -38,6 +38,7 @@ from fundtracker.operations.allocations import (
 from fundtracker.periods import quarters_between
 from fundtracker.presenters.projects import profile_after_edit, weights_total
 from fundtracker.services.grants import load_grant
+from fundtracker.services.virements import list_virements
 from fundtracker.setup_files import format_percentage
 from ui import dialogs
 from ui.errors import error_text, show_error
@@ -45,6 +46,7 @@ from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
 from ui.pages.base import Page
 from ui.workspace import GRANT, PLANS, PROJECTS, RETURNS, SPEND, WEIGHTS, Workspace
+from ui.year_dialogs import VirementDialog
 
 Index = QModelIndex | QPersistentModelIndex
 # (header, setup-file key, money?) for the fixed columns; quarter columns follow.
@@ -56,6 +58,8 @@ FIELDS = (
     ("Status", "status", False),
     ("Budget", "budget", True),
 )
+# Shown after the quarters once the grant has a virement: what moved, and the budget now.
+VIREMENT_COLUMNS = ("Virements", "Budget after virements")
 
 
 class AllocationsModel(QAbstractTableModel):
@@ -65,12 +69,14 @@ class AllocationsModel(QAbstractTableModel):
         super().__init__(parent)
         self.allocations: list[Allocation] = []
         self.quarters: list[str] = []
+        self.moved: dict[str, Decimal] = {}  # net virements per project code, when any
         self.editor: Any = None  # editor(allocation, key, quarter_index | None, text) -> bool
         self.read_only = False
 
-    def show(self, grant: Grant | None) -> None:
+    def show(self, grant: Grant | None, moved: dict[str, Decimal] | None = None) -> None:
         self.beginResetModel()
         self.allocations = list(grant.allocations) if grant else []
+        self.moved = moved or {}
         self.quarters = (
             [f"{q.short} {str(q)[2:7]}" for q in quarters_between(grant.start_date, grant.end_date)]
             if grant
@@ -82,7 +88,8 @@ class AllocationsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.allocations)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(FIELDS) + len(self.quarters)
+        extra = len(VIREMENT_COLUMNS) if self.moved else 0
+        return 0 if parent.isValid() else len(FIELDS) + len(self.quarters) + extra
 
     def _cell(self, allocation: Allocation, column: int) -> tuple[str, bool, bool]:
         """(text, is money, is an even-spread placeholder)."""
@@ -91,6 +98,10 @@ class AllocationsModel(QAbstractTableModel):
             value = getattr(allocation, key)
             return (format_money(value) if money else (value or "")), money, False
         quarter = column - len(FIELDS)
+        if quarter >= len(self.quarters):  # the virement columns
+            moved = self.moved.get(allocation.code, Decimal("0.00"))
+            shown = moved if quarter == len(self.quarters) else allocation.budget + moved
+            return format_money(shown), True, False
         if allocation.profile:
             return format_money(allocation.profile[quarter].amount), True, False
         return "even", True, True
@@ -105,6 +116,8 @@ class AllocationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             if index.column() < len(FIELDS) and FIELDS[index.column()][2]:
                 return money_str(allocation.budget)
+            if index.column() >= len(FIELDS) + len(self.quarters):
+                return text
             if index.column() >= len(FIELDS):
                 return (
                     ""
@@ -128,14 +141,19 @@ class AllocationsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
         if 0 <= section < len(FIELDS):
-            return FIELDS[section][0]
+            original = bool(self.moved) and FIELDS[section][1] == "budget"
+            return "Original budget" if original else FIELDS[section][0]
         if 0 <= section - len(FIELDS) < len(self.quarters):
             return self.quarters[section - len(FIELDS)]
+        extra = section - len(FIELDS) - len(self.quarters)
+        if self.moved and 0 <= extra < len(VIREMENT_COLUMNS):
+            return VIREMENT_COLUMNS[extra]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        if index.isValid() and index.column() > 0 and not self.read_only:
+        editable = 0 < index.column() < len(FIELDS) + len(self.quarters)
+        if index.isValid() and editable and not self.read_only:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
@@ -272,9 +290,14 @@ class ProjectsPage(Page):
         add.clicked.connect(self.add_project)
         remove = QPushButton("Remove project…")
         remove.clicked.connect(self.remove_project)
-        for button in (add, remove):
+        self.virement_button = named(QPushButton("Record a virement…"), "recordVirement")
+        self.virement_button.setToolTip(
+            "Move budget between projects with the OPCC's written approval (one undoable step)"
+        )
+        self.virement_button.clicked.connect(self.record_virement)
+        for button in (add, remove, self.virement_button):
             button.setEnabled(not workspace.read_only)
-        layout.addLayout(self.heading("Projects", add, remove))
+        layout.addLayout(self.heading("Projects", add, remove, self.virement_button))
         self.splitter = named(QSplitter(Qt.Orientation.Vertical), "projectsSplitter")
         self.table = named(QTableView(), "projectsTable")
         self.table.setAccessibleName("Projects")
@@ -293,16 +316,38 @@ class ProjectsPage(Page):
     def reload(self) -> None:
         selected = self.current_code()
         self.grant = load_grant(self.db, self.workspace.grant) if self.workspace.grant else None
-        self.model.show(self.grant)
+        self.model.show(self.grant, self._moved())
         widths = (60, 230, 190, 90, 70, 100)
         for column, width in enumerate(widths):
             self.table.setColumnWidth(column, width)
         for column in range(len(FIELDS), self.model.columnCount()):
             self.table.setColumnWidth(column, 88)
+        for extra in range(len(FIELDS) + len(self.model.quarters), self.model.columnCount()):
+            self.table.setColumnWidth(extra, 150)
         self.select(
             selected
             or (self.grant.allocations[0].code if self.grant and self.grant.allocations else "")
         )
+
+    def _moved(self) -> dict[str, Decimal]:
+        """Net budget moved to (+) or from (−) each project by the grant's virements."""
+        moved: dict[str, Decimal] = {}
+        if self.grant is None:
+            return moved
+        for virement in list_virements(self.db, self.grant.reference):
+            amount = Decimal(virement["amount"])
+            moved[virement["from"]] = moved.get(virement["from"], Decimal("0.00")) - amount
+            moved[virement["to"]] = moved.get(virement["to"], Decimal("0.00")) + amount
+        return moved
+
+    def record_virement(self) -> VirementDialog | None:
+        if self.grant is None or len(self.grant.allocations) < 2:
+            need = "A virement needs two projects to move budget between."
+            show_error(self, ValidationError(need))
+            return None
+        dialog = VirementDialog(self.workspace, self, self.grant)
+        dialog.open()
+        return dialog
 
     def current_code(self) -> str:
         index = self.table.currentIndex()

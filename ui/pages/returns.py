@@ -30,7 +30,10 @@ from fundtracker.errors import FundtrackerError
 from fundtracker.figures import AllocationFigures, Report, build_report
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
+from fundtracker.next_year import lines_for_next_year
+from fundtracker.operations import Changes, run_operation
 from fundtracker.operations.narratives import SetNarrative
+from fundtracker.operations.returns import ReopenReturn, SubmitReturn
 from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
@@ -43,6 +46,7 @@ from fundtracker.returns.submission import (
     reopen_return,
 )
 from fundtracker.services.grants import load_grant
+from fundtracker.services.plans import list_plans
 from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
 from ui import dialogs
 from ui.delegates import ChoiceDelegate
@@ -53,6 +57,7 @@ from ui.operations import Progress, run_in_background
 from ui.pages.base import Page, notice
 from ui.preferences import prepared_by
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
+from ui.year_dialogs import NextYearDialog
 
 Index = QModelIndex | QPersistentModelIndex
 RAG_COLOURS = {"G": "#2e7d32", "A": "#ef6c00", "R": "#c62828"}
@@ -202,6 +207,9 @@ class ReturnsPage(Page):
         self.pack_button = QPushButton("Evidence pack…")
         self.year_button = named(QPushButton("Close the year…"), "closeYear")
         self.year_button.clicked.connect(self.close_or_reopen_year)
+        self.next_year_button = named(QPushButton("Start next year's grant…"), "startNextYear")
+        self.next_year_button.setToolTip("The following year's grant from this closed one")
+        self.next_year_button.clicked.connect(self.start_next_year)
         self.export_button.clicked.connect(self.export)
         self.submit_button.clicked.connect(self.submit)
         self.reopen_button.clicked.connect(self.reopen)
@@ -210,6 +218,7 @@ class ReturnsPage(Page):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.year_button)
+        buttons.addWidget(self.next_year_button)
         buttons.addWidget(self.pack_button)
         layout.addLayout(buttons)
         self.figures = QGridLayout()
@@ -328,6 +337,7 @@ class ReturnsPage(Page):
         self.year_button.setText("Reopen the year…" if closed else "Close the year…")
         last = str(period) == getattr(self, "last_period", "")
         self.year_button.setEnabled(writable and (closed or (last and submitted)))
+        self.next_year_button.setEnabled(writable and closed)
         findings = run_checks(self.db, reference, period, report=self.report)
         errors = [f for f in findings if f.severity == "error"]
         self.checks_label.setText(
@@ -359,11 +369,15 @@ class ReturnsPage(Page):
         reference, period, who = self.workspace.grant, self.period(), prepared_by()
 
         def work(_progress: Progress) -> Any:
-            return export_return(self.db, reference, period, path, prepared_by=who, submit=submit)
+            if submit:  # a change of the records: one operation, off the GUI thread
+                return run_operation(self.db, SubmitReturn(reference, period, path, who))
+            return export_return(self.db, reference, period, path, prepared_by=who)
 
-        def done(result: Any) -> None:
-            if submit:
-                self.workspace.notify(RETURNS)
+        def done(outcome: Any) -> None:
+            result = outcome
+            if isinstance(outcome, Changes):
+                self.workspace.record(outcome, self)
+                result = outcome.result
             what = "Submitted" if result.newly_submitted else f"{result.status} return"
             self.show_status(f"{what} written to {path}", 10000)
 
@@ -405,13 +419,8 @@ class ReturnsPage(Page):
             self.reopen_with(reason)
 
     def reopen_with(self, reason: str) -> bool:
-        try:
-            reopen_return(self.db, self.workspace.grant, self.period(), reason)
-        except FundtrackerError as error:
-            show_error(self, error)
-            return False
-        self.workspace.notify(RETURNS)
-        return True
+        operation = ReopenReturn(self.workspace.grant, self.period(), reason)
+        return self.workspace.run(operation, self) is not None
 
     # --- year end ----------------------------------------------------------------------------
 
@@ -446,6 +455,16 @@ class ReturnsPage(Page):
             10000,
         )
         return True
+
+    def start_next_year(self) -> NextYearDialog:
+        """The next year's grant, offering to move the lines dated in it in the same step; once
+        started it becomes the current grant (the workspace follows the operation)."""
+        grant = load_grant(self.db, self.workspace.grant)
+        local_plans = [(p.key, p.name) for p in list_plans(self.db) if p.kind != "pcc"]
+        waiting = lines_for_next_year(self.db, grant.reference)
+        dialog = NextYearDialog(self.workspace, self, grant, local_plans, waiting)
+        dialog.open()
+        return dialog
 
     def evidence_pack(self) -> None:
         path = self._ask_path("Save the evidence pack", ".zip", "Zip files")
