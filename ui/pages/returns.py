@@ -31,9 +31,7 @@ from fundtracker.figures import AllocationFigures, Report, build_report
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
 from fundtracker.next_year import lines_for_next_year
-from fundtracker.operations import Changes, run_operation
 from fundtracker.operations.narratives import SetNarrative
-from fundtracker.operations.returns import ReopenReturn, SubmitReturn
 from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
@@ -369,15 +367,11 @@ class ReturnsPage(Page):
         reference, period, who = self.workspace.grant, self.period(), prepared_by()
 
         def work(_progress: Progress) -> Any:
-            if submit:  # a change of the records: one operation, off the GUI thread
-                return run_operation(self.db, SubmitReturn(reference, period, path, who))
-            return export_return(self.db, reference, period, path, prepared_by=who)
+            return export_return(self.db, reference, period, path, prepared_by=who, submit=submit)
 
-        def done(outcome: Any) -> None:
-            result = outcome
-            if isinstance(outcome, Changes):
-                self.workspace.record(outcome, self)
-                result = outcome.result
+        def done(result: Any) -> None:
+            if submit:
+                self.workspace.notify(RETURNS)
             what = "Submitted" if result.newly_submitted else f"{result.status} return"
             self.show_status(f"{what} written to {path}", 10000)
 
@@ -419,8 +413,13 @@ class ReturnsPage(Page):
             self.reopen_with(reason)
 
     def reopen_with(self, reason: str) -> bool:
-        operation = ReopenReturn(self.workspace.grant, self.period(), reason)
-        return self.workspace.run(operation, self) is not None
+        try:
+            reopen_return(self.db, self.workspace.grant, self.period(), reason)
+        except FundtrackerError as error:
+            show_error(self, error)
+            return False
+        self.workspace.notify(RETURNS)
+        return True
 
     # --- year end ----------------------------------------------------------------------------
 

@@ -45,7 +45,6 @@ from ui.pages.base import Page
 from ui.rules import RuleEditor, RulesDialog
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
 from ui.year_dialogs import invoice_selected, release_selected
-from ui.year_dialogs import invoice_selected, release_selected
 
 ENTRY_FIELDS = (
     "date",
@@ -161,11 +160,6 @@ class SpendingPage(Page):
         self.invoice_button = QPushButton("Record the invoice…")
         self.release_button.clicked.connect(lambda: release_selected(self, self))
         self.invoice_button.clicked.connect(lambda: invoice_selected(self, self))
-        # A committed line (a purchase order) is released or invoiced: one step each.
-        self.release_button = QPushButton("Release commitment…")
-        self.invoice_button = QPushButton("Record the invoice…")
-        self.release_button.clicked.connect(lambda: release_selected(self, self))
-        self.invoice_button.clicked.connect(lambda: invoice_selected(self, self))
         row.addWidget(QLabel("Selected lines:"))
         self.rule_button = QPushButton("Make a rule from this line…")
         self.rule_button.clicked.connect(self.make_rule_from_line)
@@ -178,14 +172,10 @@ class SpendingPage(Page):
             row.addWidget(button)
         row.addWidget(self.release_button)
         row.addWidget(self.invoice_button)
-        row.addWidget(self.release_button)
-        row.addWidget(self.invoice_button)
         row.addStretch(1)
         row.addWidget(self.rules_button)
         row.addWidget(self.delete_button)
         self.attach_button.setEnabled(_attach_service() is not None)
-        for button in (self.release_button, self.invoice_button):
-            button.setEnabled(not self.workspace.read_only)
         for button in (self.release_button, self.invoice_button):
             button.setEnabled(not self.workspace.read_only)
         if self.workspace.read_only:
