@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from fundtracker.errors import FundtrackerError, ValidationError
 from fundtracker.models import SPEND_STATUSES
 from fundtracker.money import ZERO, format_money
+from fundtracker.operations.returns import AttachEvidence
 from fundtracker.periods import Period, quarters_between
 from fundtracker.presenters.rules import rule_from_line
 from fundtracker.presenters.spend import proposed_parts, split_total
@@ -73,7 +74,11 @@ class SpendingPage(Page):
         layout = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setObjectName("spendSummary")
-        layout.addLayout(self.heading("Spending", self.summary))
+        self.rules_button = QPushButton("Rules…")
+        self.rules_button.setAccessibleName("Rules…")
+        self.rules_button.setToolTip("Assignment rules: list, add, edit, reorder, apply")
+        self.rules_button.clicked.connect(self.open_rules)
+        layout.addLayout(self.heading("Spending", self.summary, self.rules_button))
         layout.addLayout(self._filter_bar())
         layout.addWidget(self._table(), 1)
         layout.addLayout(self._actions())
@@ -126,7 +131,7 @@ class SpendingPage(Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # Line, Date, Project, Supplier, Description, Reference, Cost centre, Account code,
         # Net, VAT, VAT irrecoverable, Status, Notes, Evidence
-        widths = (50, 82, 60, 170, 220, 90, 80, 80, 90, 75, 40, 75, 140, 60)
+        widths = (50, 82, 60, 170, 220, 90, 80, 95, 90, 75, 115, 75, 140, 60)
         for number, width in enumerate(widths):
             self.table.setColumnWidth(number, width)
         header.setStretchLastSection(True)
@@ -161,21 +166,18 @@ class SpendingPage(Page):
         self.release_button.clicked.connect(lambda: release_selected(self, self))
         self.invoice_button.clicked.connect(lambda: invoice_selected(self, self))
         row.addWidget(QLabel("Selected lines:"))
-        self.rule_button = QPushButton("Make a rule from this line…")
+        # Short on the button (the row is full); the context menu says it whole.
+        self.rule_button = QPushButton("Make a rule…")
+        self.rule_button.setAccessibleName("Make a rule…")
+        self.rule_button.setToolTip("Make a rule from this line: its supplier, to a project")
         self.rule_button.clicked.connect(self.make_rule_from_line)
-        self.rules_button = QPushButton("Rules…")
-        self.rules_button.setToolTip("Assignment rules: list, add, edit, reorder, apply")
-        self.rules_button.clicked.connect(self.open_rules)
-        for button in (self.rule_button, self.rules_button):
-            button.setAccessibleName(button.text())
         for button in (self.assign_button, self.split_button, self.attach_button, self.rule_button):
             row.addWidget(button)
         row.addWidget(self.release_button)
         row.addWidget(self.invoice_button)
         row.addStretch(1)
-        row.addWidget(self.rules_button)
         row.addWidget(self.delete_button)
-        self.attach_button.setEnabled(_attach_service() is not None)
+        self.attach_button.setEnabled(not self.workspace.read_only)
         for button in (self.release_button, self.invoice_button):
             button.setEnabled(not self.workspace.read_only)
         if self.workspace.read_only:
@@ -443,9 +445,11 @@ class SpendingPage(Page):
 
     def _context_menu(self, point: QPoint) -> None:
         menu = QMenu(self.table)
-        for button in (self.assign_button, self.split_button, self.attach_button, self.rule_button):
+        for button in (self.assign_button, self.split_button, self.attach_button):
             action = menu.addAction(button.text(), button.click)
             action.setEnabled(button.isEnabled())
+        rule = menu.addAction("Make a rule from this line…", self.make_rule_from_line)
+        rule.setEnabled(self.rule_button.isEnabled())
         menu.addSeparator()
         menu.addAction(self.delete_button.text(), self.delete_button.click)
         menu.popup(self.table.viewport().mapToGlobal(point))
@@ -472,28 +476,12 @@ class SpendingPage(Page):
         return editor
 
     def attach_evidence(self) -> None:
-        attach = _attach_service()
         rows = self.selected_rows()
-        if attach is None or len(rows) != 1:
+        if len(rows) != 1:
             return
         path, _ = QFileDialog.getOpenFileName(self, "Attach evidence to the selected line")
-        if not path:
-            return
-        try:
-            attach(self.db, rows[0].id, Path(path), reason="desktop app")
-        except FundtrackerError as error:
-            show_error(self, error)
-            return
-        self.workspace.notify(SPEND)
-
-
-def _attach_service() -> Any:
-    """The evidence service, when the returns module is installed."""
-    try:
-        from fundtracker.returns.evidence import attach
-    except ImportError:
-        return None
-    return attach
+        if path:
+            self.workspace.run(AttachEvidence(rows[0].id, Path(path)), self)
 
 
 class SplitDialog(QDialog):
