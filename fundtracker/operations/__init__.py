@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -63,6 +63,11 @@ class Operation(ABC):
     """One change a person asked for. Subclasses are frozen dataclasses; ``run`` does the work
     through the services, inside the unit of work ``run_operation`` opened."""
 
+    # A few services must commit before they do something outside the database (a submitted
+    # return's workbook is renamed into place only once its submission is committed); their
+    # operation runs them in their own unit of work instead of inside an outer one.
+    own_unit_of_work: ClassVar[bool] = False
+
     @property
     @abstractmethod
     def description(self) -> str:
@@ -76,6 +81,8 @@ class Operation(ABC):
 def run_operation(db: Database, operation: Operation, reason: str = "") -> Changes:
     """Run ``operation`` in one unit of work, audited with ``reason`` (its description by
     default). Refusals raise a ``FundtrackerError`` with nothing changed."""
+    if operation.own_unit_of_work:
+        return operation.run(db)
     with db.unit_of_work(reason or operation.description):
         return operation.run(db)
 

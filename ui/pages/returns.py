@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.checks import run_checks
-from fundtracker.errors import FundtrackerError
 from fundtracker.figures import AllocationFigures, Report, build_report
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
 from fundtracker.next_year import lines_for_next_year
+from fundtracker.operations import Changes, run_operation
 from fundtracker.operations.narratives import SetNarrative
+from fundtracker.operations.returns import ReopenReturn, SubmitReturn
 from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
@@ -41,14 +42,12 @@ from fundtracker.returns.submission import (
     SubmissionInfo,
     export_return,
     list_returns,
-    reopen_return,
 )
 from fundtracker.services.grants import load_grant
 from fundtracker.services.plans import list_plans
 from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
 from ui import dialogs
 from ui.delegates import ChoiceDelegate
-from ui.errors import show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
 from ui.operations import Progress, run_in_background
@@ -367,11 +366,15 @@ class ReturnsPage(Page):
         reference, period, who = self.workspace.grant, self.period(), prepared_by()
 
         def work(_progress: Progress) -> Any:
-            return export_return(self.db, reference, period, path, prepared_by=who, submit=submit)
+            if submit:  # a change of the records: one operation, off the GUI thread
+                return run_operation(self.db, SubmitReturn(reference, period, path, who))
+            return export_return(self.db, reference, period, path, prepared_by=who)
 
-        def done(result: Any) -> None:
-            if submit:
-                self.workspace.notify(RETURNS)
+        def done(outcome: Any) -> None:
+            result = outcome
+            if isinstance(outcome, Changes):
+                self.workspace.record(outcome, self)
+                result = outcome.result
             what = "Submitted" if result.newly_submitted else f"{result.status} return"
             self.show_status(f"{what} written to {path}", 10000)
 
@@ -413,13 +416,8 @@ class ReturnsPage(Page):
             self.reopen_with(reason)
 
     def reopen_with(self, reason: str) -> bool:
-        try:
-            reopen_return(self.db, self.workspace.grant, self.period(), reason)
-        except FundtrackerError as error:
-            show_error(self, error)
-            return False
-        self.workspace.notify(RETURNS)
-        return True
+        operation = ReopenReturn(self.workspace.grant, self.period(), reason)
+        return self.workspace.run(operation, self) is not None
 
     # --- year end ----------------------------------------------------------------------------
 
