@@ -96,6 +96,7 @@ class NewPlanDialog(QDialog):
         self.workspace = workspace
         self.templates = templates
         self.taken = taken  # plan keys in use: the new plan's key is made unused
+        self.key = ""  # the key of the plan Create plan makes, from its name and first year
         layout = QVBoxLayout(self)
         self.form = Form()
         layout.addLayout(self.form.layout)
@@ -154,7 +155,7 @@ class NewPlanDialog(QDialog):
             problems.add("Priorities", problem)
         if problems or start is None:
             return None
-        key = plan_key(name, start, self.taken)
+        key = self.key = plan_key(name, start, self.taken)
         values = {
             "key": key,
             "name": name,
@@ -173,11 +174,9 @@ class NewPlanDialog(QDialog):
         self.show_problems(problems)
         if operation is None:
             return False
-        done = self.workspace.run(operation, self, self._refused)
-        if done is None:
+        if self.workspace.run(operation, self, self._refused) is None:
             return False
-        key = done.result[0].key if isinstance(done.result, list) else ""
-        self.created.emit(key)
+        self.created.emit(self.key)
         self.accept()
         return True
 
