@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMenu, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -193,4 +193,28 @@ def test_rules_panel_add_refuse_move_delete_and_undo(
     assert isinstance(table, QTableView) and table.model() is panel.model
     with demo_ui_db.read() as session:
         assert session.scalars(select(SpendLine.id)).first() is not None
+    panel.close()
+
+
+def test_the_context_menu_makes_a_rule_and_the_imports_page_opens_the_rules(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, no_rules: None
+) -> None:
+    page = window.show_page("spending")
+    row = _unassigned_row(qtbot, page)
+    menu = page.context_menu()  # what a right-click pops up
+    assert isinstance(menu, QMenu)
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert "Make a rule from this line…" in texts and "Split…" in texts
+    next(a for a in menu.actions() if a.text() == "Make a rule from this line…").trigger()
+    menu.deleteLater()
+    (editor,) = [w for w in page.findChildren(RuleEditor) if w.isVisible()]
+    assert editor.typed()["value"] == row.supplier.strip()
+    editor.reject()
+    assert rule_rows(demo_ui_db, GRANT) == []  # Cancel writes nothing
+
+    rules.add_rule(demo_ui_db, GRANT, "supplier", "contains", "Age UK", "A02")
+    imports = window.show_page("imports")
+    click(qtbot, imports, "Rules…")
+    (panel,) = [w for w in imports.findChildren(RulesDialog) if w.isVisible()]
+    assert [r.text for r in panel.model.rows] == ["Supplier contains 'Age UK' → A02"]
     panel.close()

@@ -60,6 +60,7 @@ from ui.models.table import Column, RowsModel
 from ui.naming import named
 from ui.operations import Progress, run_in_background
 from ui.pages.base import Page
+from ui.rules import RulesDialog
 from ui.workspace import IMPORTS, SPEND, Workspace
 
 PREVIEW_ROWS = 30
@@ -154,7 +155,12 @@ class ImportsPage(Page):
         self.last_result: ImportResult | None = None
         layout = QVBoxLayout(self)
         self.step_label = named(QLabel(), "importStep")
-        layout.addLayout(self.heading("Import a ledger file", self.step_label))
+        # The rules decide which project each imported line goes to: see and change them here.
+        self.rules_button = QPushButton("Rules…")
+        self.rules_button.setAccessibleName("Rules…")
+        self.rules_button.setToolTip("Assignment rules: which project an imported line goes to")
+        self.rules_button.clicked.connect(self.open_rules)
+        layout.addLayout(self.heading("Import a ledger file", self.step_label, self.rules_button))
         self.steps = named(QStackedWidget(), "importSteps")
         self.steps.addWidget(self._choose_step())
         self.steps.addWidget(self._mapping_step())
@@ -342,6 +348,11 @@ class ImportsPage(Page):
                 f"<b>{name}</b>" if n == step else name for n, name in enumerate(self.STEP_NAMES)
             )
         )
+
+    def open_rules(self) -> RulesDialog:
+        dialog = RulesDialog(self.workspace, self)
+        dialog.open()
+        return dialog
 
     def reload(self) -> None:
         current = self.profile_box.currentData()

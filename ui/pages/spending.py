@@ -444,7 +444,12 @@ class SpendingPage(Page):
             spend_commands.delete_lines(self.workspace, rows, self)
 
     def _context_menu(self, point: QPoint) -> None:
+        self.context_menu().popup(self.table.viewport().mapToGlobal(point))
+
+    def context_menu(self) -> QMenu:
+        """What a right-click on the selected lines offers: the buttons below the table."""
         menu = QMenu(self.table)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for button in (self.assign_button, self.split_button, self.attach_button):
             action = menu.addAction(button.text(), button.click)
             action.setEnabled(button.isEnabled())
@@ -452,7 +457,7 @@ class SpendingPage(Page):
         rule.setEnabled(self.rule_button.isEnabled())
         menu.addSeparator()
         menu.addAction(self.delete_button.text(), self.delete_button.click)
-        menu.popup(self.table.viewport().mapToGlobal(point))
+        return menu
 
     def open_rules(self) -> RulesDialog:
         dialog = RulesDialog(self.workspace, self)
