@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -24,6 +24,7 @@ from tests.ui.assistant_support import choose, click, find, shot, type_in
 from ui.main_window import MainWindow
 from ui.pages.priorities import PrioritiesPage
 from ui.plan_editor import NewPlanDialog, NewVersionDialog
+from ui.workspace import Workspace
 
 PCC = "kent-pcc-2025"
 D = Decimal
@@ -453,3 +454,14 @@ def _form_rows(form: QFormLayout) -> list[tuple[QLabel, QWidget]]:
         if isinstance(text, QLabel) and field is not None:
             rows.append((text, field))
     return rows
+
+
+def test_a_read_only_window_offers_no_edits(qtbot: QtBot, demo_ui_db: Database) -> None:
+    read_only = PrioritiesPage(Workspace(demo_ui_db, read_only=True))
+    qtbot.addWidget(read_only)
+    read_only.show()
+    qtbot.waitUntil(lambda: not read_only.busy())
+    assert [row.key for row in read_only.plans.rows] == [PCC, "tmbc-csp-2025-26"]
+    assert not find(read_only, "New plan").isEnabled()
+    boxes = read_only.editor.findChildren(QGroupBox)
+    assert len(boxes) == 3 and not any(box.isEnabled() for box in boxes)
