@@ -591,3 +591,48 @@ class Setting(Base):
 
     def audit_label(self) -> str:
         return self.key
+
+
+class FundedPartnership(Versioned, Base):
+    """A partnership the OPCC funds (issue 16): whose returns it expects, and when."""
+
+    __tablename__ = "funded_partnerships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(300))
+    grant_reference: Mapped[str] = mapped_column(String(100), unique=True)
+    award: Mapped[Decimal]
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    return_frequency: Mapped[str] = mapped_column(String(20))
+
+    def audit_label(self) -> str:
+        return f"funded {self.grant_reference}"
+
+
+class ReceivedReturn(Base):
+    """A partnership's return as the OPCC received it: the workbook's snapshot, verified
+    against its checksum. A newer version of the same return supersedes it; both are kept."""
+
+    __tablename__ = "received_returns"
+    # The snapshot can be megabytes; the audit event records the checksum and file SHA-256.
+    audit_ignore: ClassVar[frozenset[str]] = frozenset({"snapshot"})
+    __table_args__ = (UniqueConstraint("grant_reference", "period", "version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(300))
+    grant_reference: Mapped[str] = mapped_column(String(100), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    version_number: Mapped[int] = mapped_column(Integer)
+    prepared_by: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime]
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[str] = mapped_column(Text)  # canonical JSON, as the checksum covers it
+    status: Mapped[str] = mapped_column(String(20), default="current")  # or "superseded"
+    # The newer version that replaced this one; a plain id, like plans.previous_id.
+    superseded_by_id: Mapped[int | None] = mapped_column(Integer)
+
+    def audit_label(self) -> str:
+        return f"received {self.grant_reference} {self.period} v{self.version_number}"
