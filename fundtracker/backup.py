@@ -3,10 +3,12 @@ kept in a ``backups`` folder beside the database, and restored only from a sound
 
 Kinds of backup (the kind is part of the file name, with the UTC time it was taken):
 
-- ``daily``: taken automatically on the first open of each UTC day (empty databases are
-  skipped). Retention keeps the newest daily backup of each of the 14 most recent days that
-  have one, plus the newest of each of the 12 most recent calendar months that have one (the
-  current month counts); older daily backups are deleted.
+- ``daily``: taken automatically on the first open of each day, the officer's own date
+  (Europe/London, see ``fundtracker.dates.local_date``; empty databases are skipped). Retention
+  keeps the newest daily backup of each of the 14 most recent days that have one, plus the
+  newest of each of the 12 most recent calendar months that have one (the current month
+  counts); older daily backups are deleted. Days and months are the officer's local ones too: a
+  backup at 23:30 UTC in summer belongs to the next day.
 - ``before-upgrade-REV``: taken before every schema migration; never deleted automatically.
 - ``manual``: ``fundtracker-cli backup`` or the app's *Back up now*; never deleted automatically.
 - ``before-restore``: the database as it was just before a restore replaced it; never deleted.
@@ -38,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fundtracker import ftbackup
+from fundtracker.dates import local_date
 from fundtracker.errors import DatabaseError
 from fundtracker.files import EVIDENCE_FOLDER
 
@@ -336,7 +339,7 @@ def daily_backups_to_keep(backups: list[Backup]) -> set[Path]:
         (b for b in backups if b.kind == "daily"), key=lambda b: b.taken_at, reverse=True
     )
     kept: set[Path] = set()
-    for key, limit in ((lambda b: b.taken_at.date(), DAILY_KEPT), (_month, MONTHLY_KEPT)):
+    for key, limit in ((lambda b: local_date(b.taken_at), DAILY_KEPT), (_month, MONTHLY_KEPT)):
         seen: set[object] = set()
         for backup in newest_first:
             period = key(backup)
@@ -347,7 +350,8 @@ def daily_backups_to_keep(backups: list[Backup]) -> set[Path]:
 
 
 def _month(backup: Backup) -> tuple[int, int]:
-    return (backup.taken_at.year, backup.taken_at.month)
+    day = local_date(backup.taken_at)
+    return (day.year, day.month)
 
 
 def _prune(backups: list[Backup]) -> list[Path]:
@@ -390,12 +394,11 @@ def daily_backup_due(database: Path) -> bool:
 
 
 def _daily_due(folder: Path, stem: str, suffix: str) -> bool:
-    today = now_utc().strftime("%Y%m%d")
-    return not any(folder.glob(f"{_glob_escape(stem)}-daily-{today}T*{suffix}"))
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
+    """No daily backup yet on the officer's date today (file names carry the UTC time, and a
+    local day spans two UTC dates, so the names are read rather than globbed)."""
+    today = local_date(now_utc())
+    taken = _backups_in(folder, _name_pattern(Path(stem + suffix), suffix))
+    return not any(b.kind == "daily" and local_date(b.taken_at) == today for b in taken)
 
 
 def daily_backup(database: Path) -> Path | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fundtracker.errors import FundtrackerError
 
@@ -29,6 +31,11 @@ _MONTH_WORD = re.compile(r"[A-Za-z]+")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 EXCEL_EPOCH = date(1899, 12, 30)
+# Where a person reads a date ("Prepared on", the daily backup's day) it is the officer's own:
+# Europe/London unless FUNDTRACKER_TIME_ZONE names another zone. A return prepared at 00:30
+# BST on 1 October is dated 01/10, not the UTC date 30/09.
+TIME_ZONE_ENV = "FUNDTRACKER_TIME_ZONE"
+OFFICER_TIME_ZONE = "Europe/London"
 
 
 class DateError(FundtrackerError, ValueError):
@@ -106,3 +113,21 @@ def from_excel_serial(serial: float | int) -> date:
     if not 1 <= whole <= 2_958_465:
         raise DateError(f"{serial} is not an Excel date")
     return EXCEL_EPOCH + timedelta(days=whole)
+
+
+def officer_time_zone() -> tzinfo:
+    """The officer's time zone; the machine's own when the zone database is missing."""
+    try:
+        return ZoneInfo(os.environ.get(TIME_ZONE_ENV) or OFFICER_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return datetime.now().astimezone().tzinfo or UTC
+
+
+def now_utc() -> datetime:
+    """The clock for people's dates (tests replace it)."""
+    return datetime.now(UTC)
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The officer's date at ``moment`` (an aware time; now when left out)."""
+    return (moment or now_utc()).astimezone(officer_time_zone()).date()

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from fundtracker.dates import DateError, parse_date
+from fundtracker import backup, dates
+from fundtracker.dates import DateError, local_date, parse_date
 from fundtracker.errors import MoneyError
 from fundtracker.models import Base, SpendLine
 from fundtracker.money import parse_money
@@ -340,3 +341,51 @@ def test_import_ledger_with_a_full_stdout_exits_0_and_a_listing_exits_1(
     assert listing.returncode == 1, listing.stderr
     assert b"the output could not be written" in listing.stderr
     assert b"nothing was changed" in listing.stderr and b"Traceback" not in listing.stderr
+
+
+# --- People's dates are the officer's local dates -----------------------------------------
+
+# 23:30 UTC on 30 September 2025 is 00:30 BST on 1 October (British Summer Time is UTC+1).
+JUST_AFTER_MIDNIGHT_BST = datetime(2025, 9, 30, 23, 30, tzinfo=UTC)
+
+
+def test_local_date_is_the_date_in_london() -> None:
+    assert local_date(JUST_AFTER_MIDNIGHT_BST) == date(2025, 10, 1)
+    # In winter London is on UTC: 23:30 UTC on 30 November is still 30 November.
+    assert local_date(datetime(2025, 11, 30, 23, 30, tzinfo=UTC)) == date(2025, 11, 30)
+
+
+def test_a_return_prepared_at_00_30_bst_on_1_october_says_1_october(
+    grant_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(dates, "now_utc", lambda: JUST_AFTER_MIDNIGHT_BST)
+    out = tmp_path / "return.xlsx"
+    result = run_cli(
+        capsys, grant_url, "export-return", "--grant", GRANT, "--period", "2025/26-Q2",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    summary = load_workbook(out)["Summary"]
+    prepared = [row[1] for row in summary.iter_rows(values_only=True) if row[0] == "Prepared on"]
+    assert [v.date() if isinstance(v, datetime) else v for v in prepared] == [date(2025, 10, 1)]
+
+
+def test_the_daily_backup_belongs_to_the_officers_day(
+    grant_url: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = db.sqlite_path
+    if database is None:
+        pytest.skip("daily backups are of SQLite files")
+    db.dispose()
+    now = [datetime(2025, 9, 30, 22, 30, tzinfo=UTC)]  # 23:30 BST on 30 September
+    monkeypatch.setattr(backup, "now_utc", lambda: now[0])
+    first = backup.daily_backup(database)
+    assert first is not None
+    now[0] = JUST_AFTER_MIDNIGHT_BST  # an hour later: 1 October in London, 30/09 in UTC
+    second = backup.daily_backup(database)
+    assert second is not None, "1 October's backup was skipped as if it were 30 September's"
+    assert backup.daily_backup(database) is None  # one a day
+    # Retention counts London days too: the two are on different days, so both are kept.
+    kept = backup.daily_backups_to_keep(backup.list_backups(database))
+    assert {first, second} <= kept

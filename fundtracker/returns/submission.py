@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundtracker import audit
+from fundtracker.dates import local_date
 from fundtracker.errors import LockedError, NotFoundError, ValidationError
 from fundtracker.files import atomic_path
 from fundtracker.models import Grant, Submission
@@ -97,7 +98,7 @@ def export_return(
     show ``result.errors`` (the desktop app asks first, using ``preview``).
     """
     who = prepared_by or db.os_user
-    on = today or datetime.now(UTC).date()
+    on = today or local_date()  # the officer's date: "Prepared on" is read by people
     if submit:
         return _submit(db, grant_reference, period, out, who, on)
     with db.read() as session:
@@ -120,7 +121,7 @@ def preview(db: Database, grant_reference: str, period: Period) -> dict[str, Any
     before submitting)."""
     with db.read() as session:
         return build_return(
-            db, session, grant_reference, period, db.os_user, datetime.now(UTC).date()
+            db, session, grant_reference, period, db.os_user, local_date()
         )
 
 
