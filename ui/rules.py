@@ -10,7 +10,7 @@ fundtracker.presenters.rules; every change is a core operation run through the w
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -109,8 +109,10 @@ class RulesDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
+        # Bound methods, so Qt drops the connections when the closed dialog is deleted.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         workspace.changed.connect(self._changed)
-        workspace.grant_changed.connect(lambda _grant: self.reload())
+        workspace.grant_changed.connect(self._grant_changed)
         self.reload()
 
     def _buttons(self) -> QHBoxLayout:
@@ -137,6 +139,9 @@ class RulesDialog(QDialog):
             if button is self.delete_button:
                 row.addStretch(1)
         return row
+
+    def _grant_changed(self, _grant: str) -> None:
+        self.reload()
 
     def _changed(self, kinds: frozenset[str]) -> None:
         if kinds & {RULES, PROJECTS}:
@@ -213,6 +218,7 @@ class RuleEditor(QDialog):
         self.workspace = workspace
         self.rule = rule
         self.setWindowTitle(f"Edit rule {rule.place}" if rule else "New assignment rule")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(720, 480)
         layout = QVBoxLayout(self)
         self.form = Form()
