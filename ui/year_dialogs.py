@@ -84,6 +84,7 @@ class OperationForm(QDialog):
     def line_edit(self, name: str, label: str, text: str = "", hint: str = "") -> QLineEdit:
         edit = QLineEdit(text)
         edit.setPlaceholderText(hint)
+        edit.textEdited.connect(self._clear_errors)  # a refusal stays only until put right
         self.add_field(name, label, edit)
         return edit
 
@@ -117,6 +118,7 @@ class OperationForm(QDialog):
     def show_refusal(self, error: FundtrackerError) -> None:
         """The refusal below the form, and each field it names marked, its message on it."""
         self.error.setText(error_text(error))
+        self.adjustSize()  # room for the message, however long
         if isinstance(error, ValidationError):
             for problem in error.errors:
                 widget = self.fields.get(problem.field)

@@ -3,7 +3,7 @@ commitment… and Record the invoice… on the Spending page, Start next year's 
 Returns page. Each is one step: asserted on the database, then undone.
 
 Set FUNDTRACKER_DIALOG_SCREENSHOTS=DIR to save each dialog as it is filled in (the pictures in
-docs/screenshots/ are made so)."""
+docs/screenshots/year-*.png are made so)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ Form = TypeVar("Form", bound=OperationForm)
 def _screenshot(dialog: QWidget, name: str) -> None:
     folder = os.environ.get("FUNDTRACKER_DIALOG_SCREENSHOTS")
     if folder:
-        dialog.grab().save(str(Path(folder) / f"{name}.png"))
+        dialog.grab().save(str(Path(folder) / f"year-{name}.png"))
 
 
 def _type(qtbot: QtBot, form: OperationForm, **values: str) -> None:
@@ -95,8 +95,10 @@ def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Data
     _ok(qtbot, dialog)
     assert dialog.isVisible() and dialog.fields["amount"].property("invalid") is True
     assert "amount" in dialog.error.text()
+    _screenshot(dialog, "virement-refused")
     assert list_virements(demo_ui_db, GRANT) == []
     _type(qtbot, dialog, amount="500.00")
+    assert dialog.error.text() == ""  # typing puts the refusal away
     _screenshot(dialog, "virement")
     _ok(qtbot, dialog)
     assert not dialog.isVisible()
@@ -105,14 +107,15 @@ def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Data
         ("A06", "A01", "500.00", "OPCC/VIR/2025/03")
     ]
     assert (recorded[0]["approved_on"], recorded[0]["effective"]) == ("2025-09-20", "2025-10-01")
-    # The table: original budgets, then what moved and the budget now, after the quarters.
+    # The table: original budgets, then what moved and the budget now, before the quarters.
     # A01 8,000.00 + 500.00 = 8,500.00; A06 2,500.00 − 500.00 = 2,000.00.
     model = page.model
     qtbot.waitUntil(lambda: model.headerData(5, Qt.Orientation.Horizontal) == "Original budget")
     columns = {
         model.headerData(c, Qt.Orientation.Horizontal): c for c in range(model.columnCount())
     }
-    assert "Original budget" in columns
+    assert columns["Virements"] == columns["Original budget"] + 1
+    assert columns["Budget after virements"] == columns["Original budget"] + 2
     rows = {a.code: r for r, a in enumerate(model.allocations)}
 
     def cell(code: str, header: str) -> str:
@@ -127,6 +130,7 @@ def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Data
         "£2,000.00",
     )
 
+    _screenshot(window, "projects-virements")
     window.workspace.undo_stack.undo()
     assert list_virements(demo_ui_db, GRANT) == []
     qtbot.waitUntil(
@@ -145,6 +149,7 @@ def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Data
 def test_release_a_commitment_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Database) -> None:
     page = window.show_page("spending")
     assert page.select_line(122)  # CCTV Solutions, A07, committed 2,350.00
+    _screenshot(window, "spending-commitments")
     page.release_button.click()
     dialog = _opened(page, ReleaseDialog)
     _type(qtbot, dialog, on="31/03/2026")
@@ -230,6 +235,7 @@ def test_start_next_year_moving_the_april_line_then_undo(
     page = window.show_page("returns")
     page.reload()
     assert page.next_year_button.isEnabled()
+    _screenshot(window, "returns-next-year")
     dialog = page.start_next_year()
     assert dialog.move_lines.isChecked() and "1 line(s)" in dialog.move_lines.text()
     _type(qtbot, dialog, reference="CRG-2026-27", award="21000.00")

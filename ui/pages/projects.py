@@ -58,7 +58,7 @@ FIELDS = (
     ("Status", "status", False),
     ("Budget", "budget", True),
 )
-# Shown after the quarters once the grant has a virement: what moved, and the budget now.
+# Shown after Budget once the grant has a virement: what moved, and the budget now.
 VIREMENT_COLUMNS = ("Virements", "Budget after virements")
 
 
@@ -88,8 +88,17 @@ class AllocationsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.allocations)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        extra = len(VIREMENT_COLUMNS) if self.moved else 0
-        return 0 if parent.isValid() else len(FIELDS) + len(self.quarters) + extra
+        return 0 if parent.isValid() else self.first_quarter + len(self.quarters)
+
+    @property
+    def first_quarter(self) -> int:
+        """The fixed columns, then (once the grant has a virement) the virement columns right
+        after Budget, then the quarters."""
+        return len(FIELDS) + (len(VIREMENT_COLUMNS) if self.moved else 0)
+
+    def quarter_of(self, column: int) -> int | None:
+        quarter = column - self.first_quarter
+        return quarter if 0 <= quarter < len(self.quarters) else None
 
     def _cell(self, allocation: Allocation, column: int) -> tuple[str, bool, bool]:
         """(text, is money, is an even-spread placeholder)."""
@@ -97,10 +106,10 @@ class AllocationsModel(QAbstractTableModel):
             _header, key, money = FIELDS[column]
             value = getattr(allocation, key)
             return (format_money(value) if money else (value or "")), money, False
-        quarter = column - len(FIELDS)
-        if quarter >= len(self.quarters):  # the virement columns
+        quarter = self.quarter_of(column)
+        if quarter is None:  # a virement column: what moved, or the budget after it
             moved = self.moved.get(allocation.code, Decimal("0.00"))
-            shown = moved if quarter == len(self.quarters) else allocation.budget + moved
+            shown = moved if column == len(FIELDS) else allocation.budget + moved
             return format_money(shown), True, False
         if allocation.profile:
             return format_money(allocation.profile[quarter].amount), True, False
@@ -116,14 +125,9 @@ class AllocationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             if index.column() < len(FIELDS) and FIELDS[index.column()][2]:
                 return money_str(allocation.budget)
-            if index.column() >= len(FIELDS) + len(self.quarters):
-                return text
-            if index.column() >= len(FIELDS):
-                return (
-                    ""
-                    if placeholder
-                    else money_str(allocation.profile[index.column() - len(FIELDS)].amount)
-                )
+            quarter = self.quarter_of(index.column())
+            if quarter is not None:
+                return "" if placeholder else money_str(allocation.profile[quarter].amount)
             return text
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(RIGHT if money else LEFT)
@@ -143,16 +147,17 @@ class AllocationsModel(QAbstractTableModel):
         if 0 <= section < len(FIELDS):
             original = bool(self.moved) and FIELDS[section][1] == "budget"
             return "Original budget" if original else FIELDS[section][0]
-        if 0 <= section - len(FIELDS) < len(self.quarters):
-            return self.quarters[section - len(FIELDS)]
-        extra = section - len(FIELDS) - len(self.quarters)
-        if self.moved and 0 <= extra < len(VIREMENT_COLUMNS):
-            return VIREMENT_COLUMNS[extra]
+        quarter = self.quarter_of(section)
+        if quarter is not None:
+            return self.quarters[quarter]
+        if len(FIELDS) <= section < self.first_quarter:
+            return VIREMENT_COLUMNS[section - len(FIELDS)]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        editable = 0 < index.column() < len(FIELDS) + len(self.quarters)
+        column = index.column()
+        editable = 0 < column < len(FIELDS) or self.quarter_of(column) is not None
         if index.isValid() and editable and not self.read_only:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
@@ -166,7 +171,10 @@ class AllocationsModel(QAbstractTableModel):
         column = index.column()
         if column < len(FIELDS):
             return bool(self.editor(allocation, FIELDS[column][1], None, str(value)))
-        return bool(self.editor(allocation, "profile", column - len(FIELDS), str(value)))
+        quarter = self.quarter_of(column)
+        if quarter is None:  # the virement columns are worked out, not typed
+            return False
+        return bool(self.editor(allocation, "profile", quarter, str(value)))
 
 
 class WeightsEditor(QGroupBox):
@@ -322,8 +330,9 @@ class ProjectsPage(Page):
             self.table.setColumnWidth(column, width)
         for column in range(len(FIELDS), self.model.columnCount()):
             self.table.setColumnWidth(column, 88)
-        for extra in range(len(FIELDS) + len(self.model.quarters), self.model.columnCount()):
-            self.table.setColumnWidth(extra, 150)
+        if self.model.moved:  # room for "Original budget" and "Budget after virements"
+            for column in range(len(FIELDS) - 1, self.model.first_quarter):
+                self.table.setColumnWidth(column, 170 if column == len(FIELDS) + 1 else 112)
         self.select(
             selected
             or (self.grant.allocations[0].code if self.grant and self.grant.allocations else "")
