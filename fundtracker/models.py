@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Computed,
     Date,
     DateTime,
     Dialect,
@@ -25,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -288,10 +288,24 @@ def _same_as_date(context: Any) -> Any:
     return context.get_current_parameters()["date"]
 
 
-SEARCH_TEXT = (
-    "lower(supplier || ' ' || description || ' ' || reference || ' ' || cost_centre"
-    " || ' ' || account_code || ' ' || notes)"
-)
+SEARCH_TEXT_FIELDS = (
+    "supplier", "description", "reference", "cost_centre", "account_code", "notes"
+)  # fmt: skip
+
+
+def search_text_of(values: Any) -> str:
+    """Every text field of a line, case-folded by Python (a mapping or a SpendLine): SQLite's
+    lower() folds ASCII only, so "CAFÉ" stayed "cafÉ" and no spelling found it."""
+    if isinstance(values, dict):
+        parts = [values.get(name) for name in SEARCH_TEXT_FIELDS]
+    else:
+        parts = [getattr(values, name, None) for name in SEARCH_TEXT_FIELDS]
+    return " ".join(str(part or "") for part in parts).casefold()
+
+
+def _search_text_default(context: Any) -> str:
+    """For Core inserts that leave search_text out (an undone import batch put back)."""
+    return search_text_of(context.get_current_parameters())
 
 
 class SpendLine(Versioned, Base):
@@ -344,9 +358,10 @@ class SpendLine(Versioned, Base):
     vat_recoverable: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20), default="paid")
     notes: Mapped[str] = mapped_column(Text, default="")
-    # Every text field, lower-cased, kept by the database itself: the ledger's find box
-    # searches this one column, and an index holds it beside the date.
-    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
+    # Every text field, case-folded (search_text_of): the ledger's find box searches this one
+    # column, and an index holds it beside the date. Kept by the ORM hooks below and by the
+    # importer's bulk rows; revision 0006 replaced the database's own lower(), ASCII-only.
+    search_text: Mapped[str] = mapped_column(Text, default=_search_text_default)
 
     audit_ignore: ClassVar[frozenset[str]] = frozenset({"version", "search_text"})
     source: Mapped[str] = mapped_column(String(300), default="manual")
@@ -636,3 +651,10 @@ class ReceivedReturn(Base):
 
     def audit_label(self) -> str:
         return f"received {self.grant_reference} {self.period} v{self.version_number}"
+
+
+@event.listens_for(SpendLine, "before_insert")
+@event.listens_for(SpendLine, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, line: SpendLine) -> None:
+    """Every ORM write of a line refreshes its search text from its fields."""
+    line.search_text = search_text_of(line)

@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from fundtracker import backup, dates
 from fundtracker.dates import DateError, local_date, parse_date
 from fundtracker.errors import MoneyError
 from fundtracker.models import Base, SpendLine
 from fundtracker.money import parse_money
-from fundtracker.storage import Database
+from fundtracker.services.ledger_view import LedgerFilter, page_lines
+from fundtracker.storage import Database, alembic_config, open_database
 from tests.helpers import CliResult, run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -389,3 +391,72 @@ def test_the_daily_backup_belongs_to_the_officers_day(
     # Retention counts London days too: the two are on different days, so both are kept.
     kept = backup.daily_backups_to_keep(backup.list_backups(database))
     assert {first, second} <= kept
+
+
+# --- Search finds accented capitals on every database ---------------------------------------
+
+
+def _found(db: Database, text: str) -> list[str]:
+    lines = page_lines(db, GRANT, LedgerFilter(text=text))
+    return sorted(line.supplier for line in lines)
+
+
+def test_search_finds_accented_capitals_by_any_spelling(
+    grant_url: str, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add(capsys, grant_url, "--net", "1.00", "--supplier=CAFÉ NOIR LTD")
+    line = _add(capsys, grant_url, "--net", "2.00", "--supplier=Old name")
+    changed = run_cli(capsys, grant_url, "spend", "update", str(line), "--supplier=ŁÓDŹ Supplies")
+    assert changed.code == 0, changed.err
+    ledger = tmp_path / "ledger.csv"
+    rows = ["Date,Reference,Supplier,Description,Net,VAT", "01/07/2025,I1,GROSSE STRAẞE,Rent,3,0"]
+    ledger.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    imported = run_cli(capsys, grant_url, "import-ledger", str(ledger), "--grant", GRANT)
+    assert imported.code == 0, imported.err
+    for spelling in ("café", "CAFÉ", "Café", "cafÉ"):
+        assert _found(db, spelling) == ["CAFÉ NOIR LTD"], spelling
+    for spelling in ("łódź", "ŁÓDŹ", "Łódź"):
+        assert _found(db, spelling) == ["ŁÓDŹ Supplies"], spelling
+    assert _found(db, "old name") == []  # the update refreshed the search text
+    for spelling in ("straße", "STRASSE", "strasse"):  # casefold: ẞ and ß are "ss"
+        assert _found(db, spelling) == ["GROSSE STRAẞE"], spelling
+
+
+def test_lines_of_a_database_made_before_revision_0006_are_found_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(text(
+            "INSERT INTO plans (id, key, name, owner, kind, effective_from, version)"
+            " VALUES (1, 'p', 'P', 'O', 'pcc', '2025-04-01', 1)"
+        ))  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO grants (id, reference, name, funder, recipient, award, start_date,"
+            " end_date, return_frequency, conditions, aligned_plan_id, version)"
+            " VALUES (1, 'G1', 'G', 'F', 'R', 100, '2025-04-01', '2026-03-31', 'quarterly',"
+            " '', 1, 1)"
+        ))  # fmt: skip
+        for n, supplier in enumerate(["CAFÉ NOIR", "ŁÓDŹ", "plain"], 1):
+            connection.execute(text(
+                "INSERT INTO spend_lines (id, grant_id, date, counted_on, supplier, description,"
+                " reference, cost_centre, account_code, net, vat, vat_recoverable, status,"
+                " notes, source, version) VALUES (:n, 1, '2025-05-01', '2025-05-01', :s, '',"
+                " :r, '', '', 100, 0, 1, 'paid', '', 'manual', 1)"
+            ), {"n": n, "s": supplier, "r": f"R{n}"})  # fmt: skip
+        old = connection.execute(text("SELECT search_text FROM spend_lines ORDER BY id")).all()
+    engine.dispose()
+    assert [row[0] for row in old] == ["cafÉ noir  r1   ", "ŁÓdŹ  r2   ", "plain  r3   "]
+    database = open_database(str(path))
+    try:
+        with database.read() as session:
+            texts = session.scalars(select(SpendLine.search_text).order_by(SpendLine.id)).all()
+        assert texts == ["café noir  r1   ", "łódź  r2   ", "plain  r3   "]
+        found = page_lines(database, "G1", LedgerFilter(text="Café"))
+        assert [line.supplier for line in found] == ["CAFÉ NOIR"]
+    finally:
+        database.dispose()

@@ -51,7 +51,7 @@ from fundtracker.ledger.profiles import ProfileSettings, load_profile, save_prof
 from fundtracker.ledger.reading import FileFacts, Table, UnreadableFileError, examine
 from fundtracker.ledger.rows import CellError, LineValues, RowParser, cell_text, is_blank
 from fundtracker.ledger.rules import CompiledRule, first_match, grant_rules
-from fundtracker.models import Grant, ImportBatch, SpendLine
+from fundtracker.models import Grant, ImportBatch, SpendLine, search_text_of
 from fundtracker.money import to_pence
 from fundtracker.safe_text import csv_safe
 from fundtracker.services.grants import get_grant
@@ -628,7 +628,7 @@ class _Scan:
         self, number: int, values: LineValues, net: int, vat: int, allocation_id: int | None
     ) -> dict[str, Any]:
         """A row for the bulk insert, money in pence."""
-        return {
+        row = {
             "grant_id": self.grant.id,
             "allocation_id": allocation_id,
             "date": values.date,
@@ -648,6 +648,8 @@ class _Scan:
             "source_row": number,
             "version": 1,
         }
+        row["search_text"] = search_text_of(row)  # what the find box searches (see models)
+        return row
 
     def _flush(self) -> None:
         if self.pending:

@@ -115,8 +115,8 @@ def _filtered(query: _Query, grant_id: int, flt: LedgerFilter) -> _Query:
             .scalar_subquery()
         )
         query = query.where(SpendLine.allocation_id == allocation_id)
-    for word in flt.text.lower().split():
-        # One column holds every text field lower-cased (see SpendLine.search_text), and the
+    for word in flt.text.casefold().split():
+        # One column holds every text field case-folded (see SpendLine.search_text), and the
         # date index carries it, so a search never has to read the table's rows.
         query = query.where(SpendLine.search_text.contains(word, autoescape=True))
     return query
