@@ -1,5 +1,7 @@
 """Commitments that clear, as operations: release a commitment, invoice it (a new actual line)
-or match it to an actual line already recorded. Each inverse checks the versions it leaves."""
+or match it to an actual line already recorded. A page's request carries the version the
+person saw; an inverse carries the rows' values as the step left them (``row_state``), so an
+undo still goes ahead after a later step was made and undone, and refuses a real change."""
 
 from __future__ import annotations
 
@@ -8,7 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from fundtracker.models import Grant, SpendLine
-from fundtracker.operations import Changes, Kind, Operation, changes, expect_version
+from fundtracker.operations import (
+    Changes,
+    Expected,
+    Kind,
+    Operation,
+    RowState,
+    changes,
+    expect_version,
+    row_state,
+)
 from fundtracker.services.spend import (
     delete_spend,
     invoice_commitment,
@@ -26,12 +37,23 @@ def _grant_of(db: Database, line: SpendLine) -> str:
         return session.get_one(Grant, line.grant_id).reference
 
 
+def _expect(db: Database, line_id: int, expected: Expected, what: str) -> None:
+    """Refuse, inside the operation's unit of work, a line changed since ``expected``."""
+    with db.unit_of_work() as session:
+        expect_version(session, SpendLine, line_id, expected, what)
+
+
+def _state(db: Database, line_id: int) -> RowState:
+    with db.read() as session:
+        return row_state(session.get_one(SpendLine, line_id))
+
+
 @dataclass(frozen=True)
 class ReleaseCommitment(Operation):
     """Cancel a commitment on ``on`` (None: today)."""
 
     line_id: int
-    version: int
+    version: Expected
     on: date | None = None
 
     @property
@@ -39,8 +61,9 @@ class ReleaseCommitment(Operation):
         return f"Release commitment {self.line_id}"
 
     def run(self, db: Database) -> Changes:
-        line = release_commitment(db, self.line_id, self.on, expected_version=self.version)
-        inverse = Unrelease(self.line_id, line.version, redo=self)
+        _expect(db, self.line_id, self.version, f"commitment {self.line_id}")
+        line = release_commitment(db, self.line_id, self.on)
+        inverse = Unrelease(self.line_id, _state(db, line.id), redo=self)
         return changes(self.description, _grant_of(db, line), SPEND, inverse, line)
 
 
@@ -50,7 +73,7 @@ class InvoiceCommitment(Operation):
     reference of the new actual line."""
 
     line_id: int
-    version: int
+    version: Expected
     values: Mapping[str, object]
 
     @property
@@ -58,12 +81,10 @@ class InvoiceCommitment(Operation):
         return f"Invoice commitment {self.line_id}"
 
     def run(self, db: Database) -> Changes:
-        commitment, actual = invoice_commitment(
-            db, self.line_id, self.values, expected_version=self.version
-        )
-        inverse = Unrelease(
-            self.line_id, commitment.version, (actual.id, actual.version), redo=self
-        )
+        _expect(db, self.line_id, self.version, f"commitment {self.line_id}")
+        commitment, actual = invoice_commitment(db, self.line_id, self.values)
+        invoice_line = (actual.id, _state(db, actual.id))
+        inverse = Unrelease(self.line_id, _state(db, commitment.id), invoice_line, redo=self)
         return changes(self.description, _grant_of(db, actual), SPEND, inverse, actual)
 
 
@@ -72,7 +93,7 @@ class MatchCommitment(Operation):
     """Pair a commitment with an actual line already recorded."""
 
     line_id: int
-    version: int
+    version: Expected
     actual_id: int
 
     @property
@@ -80,10 +101,9 @@ class MatchCommitment(Operation):
         return f"Match commitment {self.line_id} to line {self.actual_id}"
 
     def run(self, db: Database) -> Changes:
-        commitment, actual = match_commitment(
-            db, self.line_id, self.actual_id, expected_version=self.version
-        )
-        inverse = Unrelease(self.line_id, commitment.version, redo=self)
+        _expect(db, self.line_id, self.version, f"commitment {self.line_id}")
+        commitment, actual = match_commitment(db, self.line_id, self.actual_id)
+        inverse = Unrelease(self.line_id, _state(db, commitment.id), redo=self)
         return changes(self.description, _grant_of(db, actual), SPEND, inverse, actual)
 
 
@@ -91,11 +111,11 @@ class MatchCommitment(Operation):
 class Unrelease(Operation):
     """The undo of a release, invoice or match: the commitment counts again, and an invoice
     line made by the invoicing is deleted. Its own inverse runs ``redo`` again at the
-    commitment's new version."""
+    commitment's values as it leaves them."""
 
     line_id: int
-    version: int
-    invoice_line: tuple[int, int] | None = None  # (id, version) of the line the invoice made
+    state: RowState  # the commitment as the release left it
+    invoice_line: tuple[int, RowState] | None = None  # the line the invoice made, as made
     redo: Operation | None = None
 
     @property
@@ -103,16 +123,16 @@ class Unrelease(Operation):
         return f"Undo the release of commitment {self.line_id}"
 
     def run(self, db: Database) -> Changes:
+        _expect(db, self.line_id, self.state, f"commitment {self.line_id}")
         if self.invoice_line is not None:
-            with db.unit_of_work() as session:
-                expect_version(session, SpendLine, *self.invoice_line, "the invoice line")
-            delete_spend(db, self.invoice_line[0], expected_version=self.invoice_line[1])
-        line = unrelease_commitment(db, self.line_id, expected_version=self.version)
-        inverse = _redo_at(self.redo, line.version)
+            _expect(db, *self.invoice_line, "the invoice line")
+            delete_spend(db, self.invoice_line[0])
+        line = unrelease_commitment(db, self.line_id)
+        inverse = _redo_at(self.redo, _state(db, line.id))
         return changes(self.description, _grant_of(db, line), SPEND, inverse, line)
 
 
-def _redo_at(redo: Operation | None, version: int) -> Operation | None:
+def _redo_at(redo: Operation | None, version: RowState) -> Operation | None:
     if isinstance(redo, ReleaseCommitment):
         return ReleaseCommitment(redo.line_id, version, redo.on)
     if isinstance(redo, InvoiceCommitment):
