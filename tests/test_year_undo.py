@@ -81,3 +81,18 @@ def test_an_undo_still_refuses_a_line_really_changed_since(db: Database, po: int
     with pytest.raises(ConflictError):
         undo(db, released)
     assert spend.get_spend(db, po).released_on == date(2025, 6, 1)
+
+
+def test_moving_lines_undone_after_a_later_edit_was_undone(db: Database, po: int) -> None:
+    from fundtracker.operations.year import MoveLinesToGrant, StartNextYear
+
+    april = add_line(db, "U-1", date(2026, 4, 10), "50.00", "A")
+    run_operation(db, StartNextYear("U-1", "U-2"))
+    line = spend.get_spend(db, april)
+    moved = run_operation(db, MoveLinesToGrant(((april, line.version),), "U-1", "U-2"))
+    _edit_and_undo(db, april)
+    back = undo(db, moved)
+    assert [x.id for x in spend.list_spend(db, "U-1")] == [po, april]
+    _edit_and_undo(db, april)
+    undo(db, back, "redo")
+    assert [x.id for x in spend.list_spend(db, "U-2")] == [april]

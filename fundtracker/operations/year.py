@@ -7,8 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fundtracker.models import SpendLine
 from fundtracker.next_year import discard_new_grant, move_lines, start_next_year
-from fundtracker.operations import Changes, Kind, Operation, changes, plural
+from fundtracker.operations import (
+    Changes,
+    Expected,
+    Kind,
+    Operation,
+    changes,
+    expect_version,
+    plural,
+    row_state,
+)
 from fundtracker.services.grants import load_grant
 from fundtracker.storage import Database
 from fundtracker.year_end import close_grant, reopen_grant
@@ -87,9 +97,11 @@ class DiscardNextYear(Operation):
 
 @dataclass(frozen=True)
 class MoveLinesToGrant(Operation):
-    """Move lines, each at the version seen, to another grant: all or none."""
+    """Move lines, each as seen, to another grant: all or none. A page passes the versions
+    it saw; the inverse passes the lines' values as moved, so the undo still goes ahead after
+    a later step on a line was made and undone."""
 
-    versions: Sequence[tuple[int, int]]  # (line id, version)
+    versions: Sequence[tuple[int, Expected]]  # (line id, version or row state)
     source: str
     target: str
 
@@ -98,6 +110,18 @@ class MoveLinesToGrant(Operation):
         return f"Move {plural(len(self.versions), 'spend line')} to {self.target}"
 
     def run(self, db: Database) -> Changes:
-        moved = move_lines(db, list(self.versions), self.target)
-        inverse = MoveLinesToGrant(tuple(moved), self.target, self.source)
+        with db.unit_of_work() as session:
+            current = [
+                (
+                    line_id,
+                    expect_version(
+                        session, SpendLine, line_id, seen, f"spend line {line_id}"
+                    ).version,
+                )
+                for line_id, seen in self.versions
+            ]
+        moved = move_lines(db, current, self.target)
+        with db.read() as session:
+            states = tuple((i, row_state(session.get_one(SpendLine, i))) for i, _v in moved)
+        inverse = MoveLinesToGrant(states, self.target, self.source)
         return changes(self.description, self.target, (Kind.SPEND,), inverse, moved)
