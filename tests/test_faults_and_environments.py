@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from sqlalchemy import create_engine, func, select, text
 from fundtracker import backup, dates
 from fundtracker.dates import DateError, local_date, parse_date
 from fundtracker.errors import MoneyError
+from fundtracker.ledger.reading import Table, UnreadableFileError, examine
 from fundtracker.models import Base, SpendLine
 from fundtracker.money import parse_money
 from fundtracker.services.ledger_view import LedgerFilter, page_lines
@@ -460,3 +462,40 @@ def test_lines_of_a_database_made_before_revision_0006_are_found_after_the_upgra
         assert [line.supplier for line in found] == ["CAFÉ NOIR"]
     finally:
         database.dispose()
+
+
+# --- A CSV row too long to be a ledger's ---------------------------------------------------
+
+
+def _ledger_with_a_huge_row(path: Path) -> Path:
+    """A header, one good row, then row 3: 420 cells of 100,000 characters (42 MB), each cell
+    under csv's own 131,072-character field limit, so only a row limit can stop it."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("Date,Reference,Supplier,Description,Net,VAT\n")
+        handle.write("01/07/2025,I1,Acme,Rent,3.00,0\n")
+        cell = "x" * 100_000
+        handle.write("01/07/2025,I2,Acme," + ",".join([cell] * 420) + "\n")
+    return path
+
+
+def test_a_42_mb_csv_row_is_refused_naming_it_before_it_is_held_in_memory(
+    grant_url: str, db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = _ledger_with_a_huge_row(tmp_path / "huge-row.csv")
+    tracemalloc.start()
+    try:
+        with Table(examine(ledger)) as table, pytest.raises(UnreadableFileError) as refused:
+            for _number, _cells in table.rows():
+                pass
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "row 3" in str(refused.value) and "1,000,000 characters" in str(refused.value)
+    # Reading it whole would take 42 MB for the line and as much again for its cells.
+    assert peak < 16 * 1024**2, f"peak {peak:,} bytes"
+
+    before = _state(db)
+    result = run_cli(capsys, grant_url, "import-ledger", str(ledger), "--grant", GRANT)
+    _refused_cleanly(result)
+    assert "huge-row.csv, row 3" in result.err
+    assert _state(db) == before

@@ -29,11 +29,19 @@ MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_FROM = 1024**2
 # openpyxl reads these parts whole; a DTD in any of them is how entity tricks start.
 XML_PROLOGUE_BYTES = 4096
+# A ledger row is a few hundred characters; one of a million is not a ledger's, and reading it
+# whole would hold it in memory (a 42 MB row took gigabytes once split into cells). The file
+# is refused at that row before the row is held.
+MAX_ROW_CHARS = 1_000_000
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13}
 
 
 class UnreadableFileError(FundtrackerError):
     """The file cannot be read at all: empty, binary, damaged or unsafe. Nothing was changed."""
+
+
+class _RowTooLong(Exception):
+    """Raised from inside the CSV reader's line source; becomes an UnreadableFileError."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ class Table:
         self._text: io.TextIOWrapper | None = None
         self._handle: io.BufferedReader | None = None
         self._counter: _CountingReader | None = None
+        self._row_chars = 0  # characters of the CSV row being read so far
         if facts.kind == "xlsx":
             self._open_workbook(sheet)
         else:
@@ -230,13 +239,20 @@ class Table:
 
     def _csv_rows(self) -> Iterator[tuple[int, Sequence[object]]]:
         assert self._text is not None and self.delimiter is not None
-        reader = csv.reader(self._text, delimiter=self.delimiter)
+        reader = csv.reader(self._bounded_lines(), delimiter=self.delimiter)
         number = 0
         while True:
+            self._row_chars = 0
             try:
                 cells = next(reader)
             except StopIteration:
                 return
+            except _RowTooLong:
+                raise UnreadableFileError(
+                    f"{self.facts.name}, row {number + 1}: the row is longer than "
+                    f"{MAX_ROW_CHARS:,} characters, which no ledger row is (or a quote is "
+                    "unclosed); nothing was imported"
+                ) from None
             except csv.Error as exc:
                 raise UnreadableFileError(
                     f"{self.facts.name}, row {number + 1}: cannot read the CSV ({exc}); a cell "
@@ -249,6 +265,19 @@ class Table:
                 ) from None
             number += 1
             yield number, cells
+
+    def _bounded_lines(self) -> Iterator[str]:
+        """The text's lines, read at most MAX_ROW_CHARS + 1 at a time: a row (one line, or
+        several inside quotes) longer than that stops the reader before it is held whole."""
+        assert self._text is not None
+        while True:
+            line = self._text.readline(MAX_ROW_CHARS + 1)
+            if not line:
+                return
+            self._row_chars += len(line)
+            if self._row_chars > MAX_ROW_CHARS:
+                raise _RowTooLong
+            yield line
 
     # XLSX ---------------------------------------------------------------------------------
 
