@@ -110,18 +110,18 @@ class MoveLinesToGrant(Operation):
         return f"Move {plural(len(self.versions), 'spend line')} to {self.target}"
 
     def run(self, db: Database) -> Changes:
-        with db.unit_of_work() as session:
-            current = [
-                (
-                    line_id,
-                    expect_version(
-                        session, SpendLine, line_id, seen, f"spend line {line_id}"
-                    ).version,
-                )
-                for line_id, seen in self.versions
-            ]
-        moved = move_lines(db, current, self.target)
+        moved = move_lines(db, _versions_now(db, self.versions), self.target)
         with db.read() as session:
             states = tuple((i, row_state(session.get_one(SpendLine, i))) for i, _v in moved)
         inverse = MoveLinesToGrant(states, self.target, self.source)
         return changes(self.description, self.target, (Kind.SPEND,), inverse, moved)
+
+
+def _versions_now(db: Database, seen: Sequence[tuple[int, Expected]]) -> list[tuple[int, int]]:
+    """Each line's version now, refusing any changed since it was seen."""
+    now: list[tuple[int, int]] = []
+    with db.unit_of_work() as session:
+        for line_id, expected in seen:
+            line = expect_version(session, SpendLine, line_id, expected, f"spend line {line_id}")
+            now.append((line_id, line.version))
+    return now
