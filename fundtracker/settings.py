@@ -30,6 +30,7 @@ UNDERSPEND_RISK_PERCENT = "checks.underspend_risk_percent"
 BEHIND_PROFILE_PERCENT = "checks.behind_profile_percent"
 EVIDENCE_THRESHOLD = "checks.evidence_threshold"
 COMMITMENT_STALE_DAYS = "checks.commitment_stale_days"
+RETURN_DUE_DAYS = "opcc.return_due_days"
 
 SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
@@ -59,6 +60,13 @@ SETTINGS: dict[str, SettingSpec] = {
             Decimal("90"),
             "COMMITMENT_STALE names commitments still open more than this many days after "
             "they were raised",
+        ),
+        SettingSpec(
+            RETURN_DUE_DAYS,
+            "days",
+            Decimal("30"),
+            "The OPCC expects each funded partnership's return this many days after the "
+            "period ends (RETURN_MISSING, RETURN_LATE)",
         ),
     )
 }

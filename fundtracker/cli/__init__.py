@@ -25,6 +25,7 @@ def _command_modules() -> list[object]:
     from fundtracker.cli import (
         backup_commands,
         import_commands,
+        opcc_commands,
         report_commands,
         return_commands,
         rule_commands,
@@ -44,6 +45,7 @@ def _command_modules() -> list[object]:
         virement_commands,
         year_commands,  # adds to setup_commands' grant command
         rule_commands,  # adds to import_commands' rule command
+        opcc_commands,
     ]
 
 

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from fundtracker.files import write_with
+from fundtracker.returns.snapshot_sheet import write_snapshot_sheet
 from fundtracker.safe_text import clean_text
 
 MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
@@ -148,6 +149,8 @@ def _render(document: dict[str, Any], status: str, checksum: str, version: int |
     _transactions_sheet(workbook, document)
     _virements_sheet(workbook, document)
     _checks_sheet(workbook, document)
+    if checksum:  # a submitted return carries what its checksum covers (issue 16)
+        write_snapshot_sheet(workbook, document)
     return workbook
 
 

@@ -1,0 +1,198 @@
+"""The OPCC's changes as operations (issue 11's rule): receiving a batch of returns, recording a
+funded partnership. Each one unit of work with an inverse built from the rows it left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.orm import Session
+
+from fundtracker.errors import ConflictError
+from fundtracker.models import FundedPartnership, ReceivedReturn
+from fundtracker.opcc.receiving import (
+    RefusedReturn,
+    Stored,
+    refused_file,
+    store,
+    verify_workbook,
+)
+from fundtracker.operations import (
+    Changes,
+    Kind,
+    Operation,
+    RowState,
+    changes,
+    expect_version,
+    plural,
+    row_state,
+)
+from fundtracker.storage import Database
+
+RECEIVED = (Kind.RETURNS,)
+FUNDED = (Kind.GRANTS,)
+StatusState = tuple[tuple[int, str, int | None], ...]  # (id, status, superseded_by)
+FullRow = tuple[tuple[str, Any], ...]  # every column, the snapshot included
+
+
+@dataclass(frozen=True)
+class ReceiveReturns(Operation):
+    """Receive a batch of workbooks: one step, whatever became of each file."""
+
+    paths: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        return f"Receive {plural(len(self.paths), 'return file')}"
+
+    def run(self, db: Database) -> Changes:
+        done: list[Stored] = []
+        for path in self.paths:
+            try:
+                verified = verify_workbook(Path(path))
+            except RefusedReturn as exc:
+                done.append(Stored(refused_file(Path(path), str(exc))))
+                continue
+            with db.unit_of_work() as session:
+                done.append(store(session, verified))
+        with db.unit_of_work() as session:
+            added = tuple(
+                (s.added_id, row_state(session.get_one(ReceivedReturn, s.added_id)))
+                for s in done
+                if s.added_id is not None
+            )
+        # Only rows that were here before the batch get their status back; the batch's own
+        # rows simply go.
+        ids = {row_id for row_id, _ in added}
+        before = tuple(state for s in done for state in s.superseded if state[0] not in ids)
+        inverse = ForgetReceived(added, before) if added else None
+        return changes(self.description, None, RECEIVED, inverse, [s.outcome for s in done])
+
+
+def _set_statuses(session: Session, statuses: StatusState) -> StatusState:
+    """Put statuses back; returns what they were, for the way back."""
+    was = []
+    for row_id, status, superseded_by in statuses:
+        row = session.get(ReceivedReturn, row_id)
+        if row is None:
+            raise ConflictError("a received return was removed by someone else; nothing changed")
+        was.append((row.id, row.status, row.superseded_by_id))
+        row.status, row.superseded_by_id = status, superseded_by
+    return tuple(was)
+
+
+def _full_row(row: ReceivedReturn) -> FullRow:
+    return tuple((c.key, getattr(row, c.key)) for c in inspect(row).mapper.column_attrs)
+
+
+@dataclass(frozen=True)
+class ForgetReceived(Operation):
+    """Remove received returns (the undo of receiving them), putting back the statuses of the
+    versions they superseded."""
+
+    rows: tuple[tuple[int, RowState], ...]
+    statuses: StatusState = ()
+
+    @property
+    def description(self) -> str:
+        return f"Remove {plural(len(self.rows), 'received return')}"
+
+    def run(self, db: Database) -> Changes:
+        with db.unit_of_work() as session:
+            removed = []
+            for row_id, state in self.rows:
+                row = expect_version(session, ReceivedReturn, row_id, state, "a received return")
+                removed.append(_full_row(row))
+                session.delete(row)
+            session.flush()
+            was = _set_statuses(session, self.statuses)
+        inverse = RestoreReceived(tuple(removed), was)
+        return changes(self.description, None, RECEIVED, inverse)
+
+
+@dataclass(frozen=True)
+class RestoreReceived(Operation):
+    """Put removed received returns back as they were (the redo of receiving them)."""
+
+    rows: tuple[FullRow, ...]
+    statuses: StatusState = ()
+
+    @property
+    def description(self) -> str:
+        return f"Receive {plural(len(self.rows), 'return')} again"
+
+    def run(self, db: Database) -> Changes:
+        with db.unit_of_work() as session:
+            restored = []
+            for values in self.rows:
+                fields = dict(values)
+                _refuse_taken(session, fields)
+                row = ReceivedReturn(**fields)
+                session.add(row)
+                restored.append(row)
+            session.flush()
+            was = _set_statuses(session, self.statuses)
+            states = tuple((row.id, row_state(row)) for row in restored)
+        return changes(self.description, None, RECEIVED, ForgetReceived(states, was))
+
+
+def _refuse_taken(session: Session, fields: dict[str, Any]) -> None:
+    clash = session.scalar(
+        select(ReceivedReturn.id).where(
+            or_(
+                ReceivedReturn.file_sha256 == fields["file_sha256"],
+                (ReceivedReturn.grant_reference == fields["grant_reference"])
+                & (ReceivedReturn.period == fields["period"])
+                & (ReceivedReturn.version_number == fields["version_number"]),
+            )
+        )
+    )
+    if clash is not None:
+        raise ConflictError(
+            f"{fields['grant_reference']} {fields['period']} version "
+            f"{fields['version_number']} was received again since; nothing was changed"
+        )
+
+
+@dataclass(frozen=True)
+class AddFunded(Operation):
+    """Record a partnership the OPCC funds, whose returns it then expects."""
+
+    values: tuple[tuple[str, Any], ...]  # FundedPartnership fields, checked by the caller
+
+    @property
+    def description(self) -> str:
+        return f"Record funded partnership {dict(self.values)['grant_reference']}"
+
+    def run(self, db: Database) -> Changes:
+        from fundtracker.opcc.funded import add_funded
+
+        with db.unit_of_work() as session:
+            row = add_funded(session, dict(self.values))
+            inverse = RemoveFunded(row.id, row_state(row))
+        return changes(self.description, None, FUNDED, inverse, row)
+
+
+@dataclass(frozen=True)
+class RemoveFunded(Operation):
+    row_id: int
+    state: RowState
+
+    @property
+    def description(self) -> str:
+        return "Remove funded partnership"
+
+    def run(self, db: Database) -> Changes:
+        with db.unit_of_work() as session:
+            row = expect_version(
+                session, FundedPartnership, self.row_id, self.state, "the funded partnership"
+            )
+            values = tuple(
+                (c.key, getattr(row, c.key))
+                for c in inspect(row).mapper.column_attrs
+                if c.key not in ("id", "version")
+            )
+            session.delete(row)
+        return changes(self.description, None, FUNDED, AddFunded(values))

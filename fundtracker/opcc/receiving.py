@@ -1,0 +1,370 @@
+"""Receiving partnerships' returns at the OPCC (issue 16): read, verify, store.
+
+Each workbook is read with the return reader, and its hidden Snapshot sheet (the document its
+checksum covers, returns/snapshot_sheet.py) is checked twice: its SHA-256 must be the
+Summary's Checksum, and every figure the workbook shows must be the snapshot's. A workbook
+failing either was *altered after export* and is refused, naming the first figure that
+differs. The same file (or the same version of a return) twice adds nothing; a newer version
+supersedes the older, and both are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundtracker.errors import FundtrackerError
+from fundtracker.models import ReceivedReturn
+from fundtracker.money import format_money
+from fundtracker.returns import reader
+from fundtracker.returns.snapshot import canonical_json, checksum
+from fundtracker.returns.snapshot_sheet import read_snapshot_sheet
+from fundtracker.storage import Database
+
+ADDED = "added"
+SUPERSEDED = "superseded"
+ALREADY = "already"
+REFUSED = "refused"
+CURRENT = "current"  # a received return's status until a newer version supersedes it
+READ_CHUNK = 1 << 20
+
+
+class RefusedReturn(FundtrackerError):
+    """A file the OPCC cannot take as a partnership's return; the message says why."""
+
+
+@dataclass(frozen=True)
+class VerifiedReturn:
+    """A workbook whose figures are its snapshot's and whose snapshot is its checksum's."""
+
+    file_name: str
+    file_sha256: str
+    document: dict[str, Any]  # the snapshot: the return as the partnership exported it
+    checksum: str
+    version: int
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return dict(self.document["report"])
+
+    @property
+    def grant_reference(self) -> str:
+        return str(self.report["grant"])
+
+    @property
+    def period(self) -> str:
+        return str(self.report["period"])
+
+    @property
+    def recipient(self) -> str:
+        return str(self.report.get("grant_details", {}).get("recipient", ""))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file: the entry ``received add`` prints for it."""
+
+    file: str
+    status: str  # added, superseded, already or refused
+    recipient: str = ""
+    grant_reference: str = ""
+    period: str = ""
+    version: int | None = None
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "recipient": self.recipient,
+            "grant_reference": self.grant_reference,
+            "period": self.period,
+            "version": self.version,
+            "reason": self.reason,
+        }
+
+
+# --- Verifying one workbook ------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(READ_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_workbook(path: Path) -> VerifiedReturn:
+    """The return in ``path``, verified; refused with a RefusedReturn saying why."""
+    path = Path(path)
+    try:
+        shown = reader.read_return(path)
+    except FundtrackerError as exc:  # not a workbook, or not a return
+        raise RefusedReturn(f"not a monitoring return: {exc}") from exc
+    stated = shown["return"]
+    if stated["status"] != "Submitted" or not stated["checksum"]:
+        raise RefusedReturn(
+            f"{path.name} is a draft ({stated['status'] or 'no status'}), not a submitted "
+            "return: ask the partnership to submit it and send the submitted workbook"
+        )
+    document = _snapshot_of(path)
+    if checksum(document) != stated["checksum"]:
+        raise RefusedReturn(
+            f"{path.name} was altered after export: its snapshot no longer matches the "
+            f"checksum {stated['checksum'][:12]}… in its Summary"
+        )
+    difference = first_difference(shown, document["report"])
+    if difference is not None:
+        raise RefusedReturn(f"{path.name} was altered after export: {difference}")
+    try:
+        version = int(stated["version"])
+    except ValueError as exc:
+        raise RefusedReturn(
+            f"{path.name}: Summary Version {stated['version']!r} is not a number"
+        ) from exc
+    return VerifiedReturn(path.name, file_sha256(path), document, stated["checksum"], version)
+
+
+def _snapshot_of(path: Path) -> dict[str, Any]:
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        document = read_snapshot_sheet(workbook)
+    except ValueError as exc:
+        raise RefusedReturn(
+            f"{path.name} was altered after export: its Snapshot sheet cannot be read ({exc})"
+        ) from exc
+    finally:
+        workbook.close()
+    if document is None or "report" not in document:
+        raise RefusedReturn(
+            f"{path.name} carries no snapshot to verify its checksum against (it was exported "
+            "before returns carried one): ask the partnership to export it again"
+        )
+    return document
+
+
+def first_difference(shown: dict[str, Any], exported: dict[str, Any]) -> str | None:
+    """The first figure the workbook shows otherwise than its snapshot, in words."""
+    for where, seen, truth in _figures(shown, exported):
+        if seen != truth:
+            return f"{where} reads {_show(seen)} but the return as exported says {_show(truth)}"
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return format_money(Decimal(value))
+        except InvalidOperation:  # a code or a name, not an amount
+            return repr(value)
+    return repr(value)
+
+
+def _figures(shown: dict[str, Any], exported: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
+    """(where, in the workbook, in the snapshot) for every figure and name the workbook shows,
+    in the order a person reads them."""
+    yield "Summary Grant reference", shown["grant"], exported["grant"]
+    yield "Summary Period", shown["period"], exported["period"]
+    yield (
+        "Summary Recipient",
+        shown["grant_details"]["recipient"],
+        exported["grant_details"]["recipient"],
+    )
+    labels = {**reader.SUMMARY_MONEY, **reader.SUMMARY_OPTIONAL_MONEY, "allocated": "Allocated"}
+    for key, label in labels.items():
+        if key in shown["summary"]:
+            yield f"Summary {label}", shown["summary"][key], exported["summary"].get(key)
+    yield from _project_figures(shown["allocations"], exported["allocations"])
+    for key, label in (("spend_to_date", "Spend to date"), ("committed", "Committed")):
+        yield f"Projects Unassigned {label}", shown["unassigned"][key], exported["unassigned"][key]
+    yield from _priority_figures(shown["priorities"], exported["priorities"])
+
+
+PROJECT_MONEY = {
+    "budget": "Budget",
+    "spend_to_date": "Spend to date",
+    "committed": "Committed",
+    "forecast_outturn": "Forecast outturn",
+    "variance": "Variance",
+}
+
+
+def _project_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    yield "Projects: number of projects", len(shown), len(exported)
+    for row, truth in zip(shown, exported, strict=False):
+        yield "Projects Code", row["code"], truth["code"]
+        for key, label in PROJECT_MONEY.items():
+            yield f"Projects {truth['code']} {label}", row[key], truth[key]
+        for quarter, amount in row["quarters"].items():
+            yield f"Projects {truth['code']} {quarter}", amount, truth["quarters"].get(quarter)
+
+
+def _priority_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    yield "Priorities: number of rows", len(shown), len(exported)
+    for row, truth in zip(shown, exported, strict=False):
+        name = f"Priorities {truth['plan']} {truth['code'] or 'Unaligned'}"
+        yield f"{name} Code", row["code"], truth["code"]
+        yield f"{name} Budget", row["budget"], truth["budget"]
+        yield f"{name} Spend to date", row["spend_to_date"], truth["spend_to_date"]
+
+
+# --- Storing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What storing one verified return did: its outcome and the rows it added or changed."""
+
+    outcome: Outcome
+    added_id: int | None = None
+    superseded: tuple[tuple[int, str, int | None], ...] = ()  # (id, status, superseded_by) before
+
+
+def store(session: Session, verified: VerifiedReturn) -> Stored:
+    """Record ``verified`` (inside an open unit of work)."""
+    outcome = _outcome_for(verified)
+    same_file = session.scalar(
+        select(ReceivedReturn).where(ReceivedReturn.file_sha256 == verified.file_sha256)
+    )
+    if same_file is not None:
+        return Stored(_already(outcome, same_file))
+    versions = list(
+        session.scalars(
+            select(ReceivedReturn).where(
+                ReceivedReturn.grant_reference == verified.grant_reference,
+                ReceivedReturn.period == verified.period,
+            )
+        )
+    )
+    same_version = next((r for r in versions if r.version_number == verified.version), None)
+    if same_version is not None:
+        if same_version.checksum == verified.checksum:  # the same return, saved again
+            return Stored(_already(outcome, same_version))
+        return Stored(
+            _refused(
+                outcome,
+                f"version {verified.version} of {verified.grant_reference} {verified.period} "
+                f"was already received from {same_version.file_name} with other figures "
+                "(another checksum): a changed return must come as a new version",
+            )
+        )
+    row = _new_row(verified)
+    session.add(row)
+    session.flush()
+    return _supersede(session, outcome, row, versions)
+
+
+def _supersede(
+    session: Session, outcome: Outcome, row: ReceivedReturn, versions: list[ReceivedReturn]
+) -> Stored:
+    current = [r for r in versions if r.status == CURRENT]
+    newer = [r for r in current if r.version_number > row.version_number]
+    if newer:  # an older version arriving late is kept, superseded already
+        row.status = SUPERSEDED
+        row.superseded_by_id = newer[0].id
+        reason = f"kept as superseded: version {newer[0].version_number} was received before"
+        return Stored(_with(outcome, ADDED, reason), row.id)
+    before = tuple((r.id, r.status, r.superseded_by_id) for r in current)
+    for older in current:
+        older.status = SUPERSEDED
+        older.superseded_by_id = row.id
+    session.flush()
+    if not current:
+        return Stored(outcome, row.id)
+    names = ", ".join(f"version {r.version_number}" for r in current)
+    return Stored(_with(outcome, SUPERSEDED, f"supersedes {names}"), row.id, before)
+
+
+def _new_row(verified: VerifiedReturn) -> ReceivedReturn:
+    return ReceivedReturn(
+        recipient=verified.recipient,
+        grant_reference=verified.grant_reference,
+        period=verified.period,
+        version_number=verified.version,
+        prepared_by=str(verified.document.get("prepared_by", "")),
+        received_at=datetime.now(UTC),
+        file_name=verified.file_name[:300],
+        file_sha256=verified.file_sha256,
+        checksum=verified.checksum,
+        snapshot=canonical_json(verified.document).decode("utf-8"),
+        status=CURRENT,
+    )
+
+
+def _outcome_for(verified: VerifiedReturn) -> Outcome:
+    return Outcome(
+        verified.file_name,
+        ADDED,
+        verified.recipient,
+        verified.grant_reference,
+        verified.period,
+        verified.version,
+    )
+
+
+def _with(outcome: Outcome, status: str, reason: str) -> Outcome:
+    return Outcome(
+        outcome.file,
+        status,
+        outcome.recipient,
+        outcome.grant_reference,
+        outcome.period,
+        outcome.version,
+        reason,
+    )
+
+
+def _already(outcome: Outcome, existing: ReceivedReturn) -> Outcome:
+    when = existing.received_at.strftime("%d/%m/%Y %H:%M")
+    return _with(outcome, ALREADY, f"already received from {existing.file_name} on {when} UTC")
+
+
+def _refused(outcome: Outcome, reason: str) -> Outcome:
+    return _with(outcome, REFUSED, reason)
+
+
+def refused_file(path: Path, reason: str) -> Outcome:
+    return Outcome(Path(path).name, REFUSED, reason=reason)
+
+
+# --- Reading what was received ---------------------------------------------------------------
+
+
+def list_received(db: Database) -> list[dict[str, Any]]:
+    """Every received return, newest first within each grant and period."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(ReceivedReturn).order_by(
+                ReceivedReturn.grant_reference,
+                ReceivedReturn.period,
+                ReceivedReturn.version_number.desc(),
+            )
+        )
+        return [received_json(row) for row in rows]
+
+
+def received_json(row: ReceivedReturn) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "recipient": row.recipient,
+        "grant_reference": row.grant_reference,
+        "period": row.period,
+        "version": row.version_number,
+        "status": row.status,
+        "prepared_by": row.prepared_by,
+        "received_at": row.received_at.isoformat(),
+        "file": row.file_name,
+        "file_sha256": row.file_sha256,
+        "checksum": row.checksum,
+        "superseded_by": row.superseded_by_id,
+    }
