@@ -97,15 +97,53 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def _check(path: Path, pragma: str) -> bool:
+class CannotCheckError(DatabaseError):
+    """SQLite could not read the file to check it, for a reason that is not damage: a
+    read-only folder or drive, a full disk, a -shm file it cannot create, a lock."""
+
+
+def _run_check(path: Path, pragma: str) -> bool:
+    """True when the check passes, False when it fails or SQLite calls the file damaged.
+    Raises CannotCheckError when SQLite cannot read the file at all for another reason."""
     try:
         connection = _read_only(path)
         try:
             return bool(connection.execute(f"PRAGMA {pragma}").fetchone()[0] == "ok")
         finally:
             connection.close()
-    except sqlite3.DatabaseError:
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            return False
+        raise CannotCheckError(cannot_open_message(path, exc)) from exc
+
+
+def _check(path: Path, pragma: str) -> bool:
+    """For backups and restores: a copy that cannot be read is no good copy, whatever why."""
+    try:
+        return _run_check(path, pragma)
+    except CannotCheckError:
         return False
+
+
+def cannot_open_message(path: Path, error: BaseException) -> str:
+    """What to tell the officer when SQLite cannot open a file that is not damaged."""
+    text = str(error).lower()
+    if "full" in text:
+        hint = "The disk is full: free some space on it and open the database again."
+    elif "locked" in text or "busy" in text:
+        hint = "Another program holds it locked: close that program and try again."
+    elif "i/o" in text:
+        hint = "The drive reported an error: check the disk or network connection and retry."
+    else:
+        hint = (
+            f"SQLite must be able to create {path.name}-wal and {path.name}-shm beside it: "
+            "the folder or drive may be read-only, or the disk full. Open a copy in a folder "
+            "you can write, or ask IT for write access."
+        )
+    return (
+        f"cannot open {path}: {error}. The file is not reported damaged, so do not restore a "
+        f"backup over it. {hint}"
+    )
 
 
 def integrity_ok(path: Path) -> bool:
@@ -384,7 +422,11 @@ def is_damage(error: BaseException | None) -> bool:
 def check_before_open(database: Path) -> None:
     """Refuse a damaged database before anything writes to it (a quick check of every page;
     the full integrity check runs on the daily backup)."""
-    if database.is_file() and database.stat().st_size > 0 and not quick_check_ok(database):
+    if not database.is_file() or database.stat().st_size == 0:
+        return
+    # Only a check that ran and failed is damage; CannotCheckError (a read-only drive, a full
+    # disk, a -shm file SQLite cannot create) goes to the officer as it is, with no restore.
+    if not _run_check(database, "quick_check"):
         raise CorruptDatabaseError(database, latest_good_backup(database))
 
 
@@ -411,13 +453,22 @@ def daily_backup(database: Path) -> Path | None:
     try:
         taken = copy_database(database, _backup_path(database, "daily", now_utc()))
     except DatabaseError as exc:
-        if not integrity_ok(database):
+        if not _sound_or_unreadable(database):
             raise CorruptDatabaseError(database, latest_good_backup(database)) from exc
         # A full disk or a folder this user may not write: the database itself is sound, so
         # it opens; the missing backup shows in last_backup_time (the app's status bar).
         return None
     prune_backups(database)
     return taken
+
+
+def _sound_or_unreadable(database: Path) -> bool:
+    """False only when the integrity check ran and failed: a database SQLite cannot read now
+    (a full disk, a read-only folder) is not damaged."""
+    try:
+        return _run_check(database, "integrity_check")
+    except CannotCheckError:
+        return True
 
 
 def daily_offsite_backup(database: Path, chosen: Path) -> Path | None:

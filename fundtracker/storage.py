@@ -187,6 +187,8 @@ def open_database(target: str | None = None, *, migrate: bool = True) -> Databas
         if sqlite_path is not None and backup.is_damage(exc.orig):
             latest_good = backup.latest_good_backup(sqlite_path)
             raise backup.CorruptDatabaseError(sqlite_path, latest_good) from exc
+        if sqlite_path is not None:
+            raise DatabaseError(backup.cannot_open_message(sqlite_path, exc.orig or exc)) from exc
         raise DatabaseError(f"cannot open the database {target or url}: {exc.orig}") from exc
     except Exception:
         engine.dispose()

@@ -10,10 +10,12 @@ import csv
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +28,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from fundtracker import backup, dates
 from fundtracker.dates import DateError, local_date, parse_date
-from fundtracker.errors import MoneyError
+from fundtracker.errors import DatabaseError, MoneyError
 from fundtracker.ledger.reading import Table, UnreadableFileError, examine
 from fundtracker.models import Base, SpendLine
 from fundtracker.money import parse_money
@@ -499,3 +501,75 @@ def test_a_42_mb_csv_row_is_refused_naming_it_before_it_is_held_in_memory(
     _refused_cleanly(result)
     assert "huge-row.csv, row 3" in result.err
     assert _state(db) == before
+
+
+# --- A sound file that cannot be written is not "damaged" ---------------------------------
+
+
+@pytest.fixture
+def sound_file_in_a_read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A sound Fundtracker database (WAL mode, closed, so no -wal or -shm beside it) in a
+    folder nobody can create files in: immutable (chattr +i), which binds root too, like a
+    read-only drive or share."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    path = folder / "fundtracker.sqlite3"
+    database = open_database(str(path))
+    database.dispose()
+    assert sorted(p.name for p in folder.iterdir()) == ["fundtracker.sqlite3"]
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a folder immutable here (not root, or not ext4)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_sound_database_on_a_read_only_drive_is_not_called_damaged(
+    sound_file_in_a_read_only_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = sound_file_in_a_read_only_folder
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError) as refused:
+        open_database(str(path))
+    assert not isinstance(refused.value, backup.CorruptDatabaseError)
+    message = str(refused.value)
+    assert "is not reported damaged, so do not restore a backup over it" in message
+    assert "fundtracker.sqlite3-shm" in message and "read-only" in message
+    assert path.read_bytes() == before
+
+    result = run_cli(capsys, str(path), "grant", "list")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "damaged" not in result.err.replace("not reported damaged", "")
+    assert "restore it with" not in result.err
+
+
+def test_a_full_disk_during_the_daily_backup_is_not_called_damage(
+    grant_url: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = db.sqlite_path
+    if database is None:
+        pytest.skip("daily backups are of SQLite files")
+    db.dispose()
+
+    def full_disk(*_args: object) -> Path:
+        raise DatabaseError("database or disk is full")
+
+    class FullDiskConnection:
+        """What SQLite gives on a full disk: the file opens, reading it fails."""
+
+        def execute(self, *_args: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(backup, "now_utc", lambda: datetime(2030, 1, 1, 12, tzinfo=UTC))
+    monkeypatch.setattr(backup, "_has_data", lambda _path: True)
+    monkeypatch.setattr(backup, "copy_database", full_disk)
+    monkeypatch.setattr(backup, "_read_only", lambda _path: FullDiskConnection())
+    assert backup.daily_backup(database) is None  # no backup today, and no false alarm
+    with pytest.raises(backup.CannotCheckError, match="The disk is full"):
+        backup.check_before_open(database)
