@@ -129,6 +129,7 @@ def _settle(app: QApplication, page: Page, seconds: float = 10.0) -> None:
     while page.busy() and time.monotonic() < deadline:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
+    app.processEvents()  # lay out what the last of that work set (the totals' new width)
 
 
 def screenshots(window: MainWindow, folder: Path) -> list[Path]:
