@@ -287,6 +287,11 @@ def test_a_whole_year(year: Year) -> None:
     ) == ("2600.00", "2600.00", "1250.00", "10000.00", "16700.00", "3300.00", "0.00")  # fmt: skip
     assert report["unassigned"]["spend_to_date"] == "0.00"
     year.submit("2025/26-Q1")
+    # After a submission a budget moves only by a virement: the refusal names both ways.
+    refused = run_cli(year.capsys, year.url, "project", "update", "--grant", GRANT, "--code",
+                      "A03", "--budget", "3400.00")  # fmt: skip
+    assert refused.code == 1
+    assert "Record a virement… button" in refused.err and "virement add" in refused.err
 
     # --- Q2: a late June invoice in the file; the Q1 file again is nothing new --------------
     q2 = year.import_quarter("Q2", Q2_LINES, "30/09/2025")

@@ -85,9 +85,9 @@ def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: st
             raise LockedError(
                 f"allocation {code}: cannot change its budget: the return for "
                 f"{submission.period} has been submitted. To move budget between projects "
-                "with the OPCC's approval, record a virement: fundtracker-cli virement add "
-                "--grant REF --from CODE --to CODE --amount A --approval TEXT --approved-on "
-                "DATE --effective DATE."
+                "with the OPCC's approval, record a virement: the Projects page's Record a "
+                "virement… button, or fundtracker-cli virement add --grant REF --from CODE "
+                "--to CODE --amount A --approval TEXT --approved-on DATE --effective DATE."
             )
     if submission is not None:
         raise LockedError(
