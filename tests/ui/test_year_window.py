@@ -238,6 +238,12 @@ def test_start_next_year_moving_the_april_line_then_undo(
     _screenshot(window, "returns-next-year")
     dialog = page.start_next_year()
     assert dialog.move_lines.isChecked() and "1 line(s)" in dialog.move_lines.text()
+    # No reference yet: refused beside the field, nothing created, the form stays open.
+    _type(qtbot, dialog, award="21000.00")
+    _ok(qtbot, dialog)
+    assert dialog.isVisible() and dialog.fields["reference"].property("invalid") is True
+    with demo_ui_db.read() as session:
+        assert len(session.scalars(select(Grant.id)).all()) == 1
     _type(qtbot, dialog, reference="CRG-2026-27", award="21000.00")
     _screenshot(dialog, "next-year")
     _ok(qtbot, dialog)
