@@ -159,8 +159,8 @@ class VirementDialog(OperationForm):
         self.line_edit("note", "Note")
 
     def operation(self) -> Operation:
-        values: dict[str, object] = {name: self.text(name) for name in (
-            "amount", "approval", "approved_on", "effective", "note")}  # fmt: skip
+        typed = ("amount", "approval", "approved_on", "effective", "note")
+        values: dict[str, object] = {name: self.text(name) for name in typed}
         for name in ("from", "to"):
             combo = self.fields[name]
             assert isinstance(combo, QComboBox)
