@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fundtracker.cli.context import Context, add_database_option, add_format_option
 from fundtracker.money import format_money
-from fundtracker.opcc import funded, receiving
+from fundtracker.opcc import county, funded, receiving
 from fundtracker.opcc.operations import AddFunded, ReceiveReturns
 from fundtracker.operations import run_operation
+from fundtracker.periods import Period
 
 
 def register(subparsers: Any) -> None:
     _register_received(subparsers)
     _register_funded(subparsers)
+    _register_county(subparsers)
 
 
 def _register_received(subparsers: Any) -> None:
@@ -52,6 +55,18 @@ def _register_funded(subparsers: Any) -> None:
     listing.set_defaults(handler=run_funded_list)
     for parser in (add, listing):
         add_database_option(parser)
+
+
+def _register_county(subparsers: Any) -> None:
+    county = subparsers.add_parser(
+        "county", help="county figures across the partnerships' received returns"
+    )
+    county.add_argument("--period", required=True, metavar="P")
+    county.add_argument("--plan", default=None, metavar="KEY", help="the PCC plan version")
+    county.add_argument("--out", default=None, metavar="FILE.xlsx", help="the Panel's workbook")
+    add_format_option(county, "text", "json")
+    add_database_option(county)
+    county.set_defaults(handler=run_county)
 
 
 # --- received --------------------------------------------------------------------------------
@@ -138,3 +153,71 @@ def run_funded_list(ctx: Context) -> int:
         right=[2],
     )
     return 0
+
+
+# --- county ----------------------------------------------------------------------------------
+
+
+def run_county(ctx: Context) -> int:
+    args = ctx.args
+    figures = county.county_figures(ctx.db, Period.parse(args.period), args.plan)
+    if args.out:
+        from fundtracker.opcc.panel_workbook import write_panel_workbook
+
+        write_panel_workbook(Path(args.out), figures)
+    if args.format == "json":
+        ctx.print_json(figures)
+    else:
+        _print_county(ctx, figures)
+    return 0
+
+
+def _money(text: str) -> str:
+    return format_money(Decimal(text))
+
+
+def _print_county(ctx: Context, figures: dict[str, Any]) -> None:
+    plan = figures["plan"]
+    ctx.print(f"County figures {figures['period']}, plan {plan['name'] if plan else '(none)'}")
+    for item in figures["attention"]:
+        ctx.print(
+            f"Needs attention: {item['recipient']} projects an {item['kind']} of "
+            f"{_money(item['amount'])} ({item['percent_of_award']}% of the award)"
+        )
+    money = ("award", "spend_to_date", "committed", "forecast_outturn", "unassigned")
+    rows = [
+        (p["recipient"], p["grant_reference"], p["version"], *(_money(p[k]) for k in money))
+        for p in figures["partnerships"]
+    ]
+    totals = figures["totals"]
+    rows.append(("Total", "", "", *(_money(totals[k]) for k in money)))
+    ctx.print_table(
+        rows,
+        [
+            "Partnership",
+            "Grant",
+            "v",
+            "Award",
+            "Spend to date",
+            "Committed",
+            "Forecast",
+            "Unassigned",
+        ],
+        right=[2, 3, 4, 5, 6, 7],
+    )
+    ctx.print()
+    ctx.print_table(
+        [
+            (p["code"] or "", p["title"], _money(p["budget"]), _money(p["spend_to_date"]))
+            for p in figures["priorities"]
+        ],
+        ["Code", "Priority", "Budget", "Spend to date"],
+        right=[2, 3],
+    )
+    for item in figures["missing"]:
+        ctx.print(f"Missing: {item['recipient']} {item['period']} (due {item['due']})")
+    for item in figures["late"]:
+        ctx.print(f"Late: {item['recipient']} {item['period']} ({item['days_late']} days)")
+    for item in figures["other_plans"]:
+        name = item["plan"]["name"] if item["plan"] else "no plan"
+        ctx.print(f"Follows another plan: {item['recipient']} ({name})")

@@ -4,6 +4,7 @@ funded partnership. Each one unit of work with an inverse built from the rows it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class ReceiveReturns(Operation):
     """Receive a batch of workbooks: one step, whatever became of each file."""
 
     paths: tuple[str, ...]
+    at: datetime | None = None  # when they arrived: now, unless recorded after the fact
 
     @property
     def description(self) -> str:
@@ -56,7 +58,7 @@ class ReceiveReturns(Operation):
                 done.append(Stored(refused_file(Path(path), str(exc))))
                 continue
             with db.unit_of_work() as session:
-                done.append(store(session, verified))
+                done.append(store(session, verified, self.at))
         with db.unit_of_work() as session:
             added = tuple(
                 (s.added_id, row_state(session.get_one(ReceivedReturn, s.added_id)))

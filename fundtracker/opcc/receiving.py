@@ -230,8 +230,8 @@ class Stored:
     superseded: tuple[tuple[int, str, int | None], ...] = ()  # (id, status, superseded_by) before
 
 
-def store(session: Session, verified: VerifiedReturn) -> Stored:
-    """Record ``verified`` (inside an open unit of work)."""
+def store(session: Session, verified: VerifiedReturn, at: datetime | None = None) -> Stored:
+    """Record ``verified`` (inside an open unit of work) as received ``at`` (now)."""
     outcome = _outcome_for(verified)
     same_file = session.scalar(
         select(ReceivedReturn).where(ReceivedReturn.file_sha256 == verified.file_sha256)
@@ -258,7 +258,7 @@ def store(session: Session, verified: VerifiedReturn) -> Stored:
                 "(another checksum): a changed return must come as a new version",
             )
         )
-    row = _new_row(verified)
+    row = _new_row(verified, at or datetime.now(UTC))
     session.add(row)
     session.flush()
     return _supersede(session, outcome, row, versions)
@@ -285,14 +285,14 @@ def _supersede(
     return Stored(_with(outcome, SUPERSEDED, f"supersedes {names}"), row.id, before)
 
 
-def _new_row(verified: VerifiedReturn) -> ReceivedReturn:
+def _new_row(verified: VerifiedReturn, at: datetime) -> ReceivedReturn:
     return ReceivedReturn(
         recipient=verified.recipient,
         grant_reference=verified.grant_reference,
         period=verified.period,
         version_number=verified.version,
         prepared_by=str(verified.document.get("prepared_by", "")),
-        received_at=datetime.now(UTC),
+        received_at=at,
         file_name=verified.file_name[:300],
         file_sha256=verified.file_sha256,
         checksum=verified.checksum,
