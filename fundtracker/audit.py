@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, text
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, object_session
 
 from fundtracker.models import AuditEvent, Base
 from fundtracker.money import money_str
@@ -111,6 +111,23 @@ def _event_row(session: Session, obj: Base, action: str, changes: dict[str, Any]
     }
 
 
+@event.listens_for(Base, "after_delete", propagate=True)
+def _note_deleted(_mapper: Any, _connection: Any, target: Base) -> None:
+    """Every row the flush deletes: those asked for by name, and those it deletes itself (an
+    orphan left by a re-imported grant file, a cascade), which ``session.deleted`` omits."""
+    session = object_session(target)
+    if session is not None and not isinstance(target, AuditEvent):
+        session.info.setdefault(_DELETED, []).append(target)
+
+
+_DELETED = "audit_deleted"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_deleted(session: Session, _previous: Any) -> None:
+    session.info.pop(_DELETED, None)  # a failed flush or savepoint deleted nothing
+
+
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _flush: UOWTransaction) -> None:
     rows: list[dict[str, Any]] = []
@@ -122,9 +139,8 @@ def _record_changes(session: Session, _flush: UOWTransaction) -> None:
             changes = _changes(obj)
             if changes:
                 rows.append(_event_row(session, obj, "update", changes))
-    for obj in session.deleted:
-        if isinstance(obj, Base) and not isinstance(obj, AuditEvent):
-            rows.append(_event_row(session, obj, "delete", _deleted_snapshot(obj)))
+    for obj in session.info.pop(_DELETED, []):
+        rows.append(_event_row(session, obj, "delete", _deleted_snapshot(obj)))
     if rows:
         session.connection().execute(insert(AuditEvent), rows)
 

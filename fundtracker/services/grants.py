@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 from fundtracker.errors import FieldError, NotFoundError, ValidationError
 from fundtracker.models import (
     Allocation,
+    AssignmentRule,
     Grant,
+    Narrative,
     Payment,
     Plan,
     Priority,
@@ -170,10 +172,19 @@ def _apply_allocations(
             )
         else:
             refuse_locked_allocation(session, grant, code, "removal")
+            _delete_project_records(session, allocation)
             session.delete(allocation)
     if errors:
         raise ValidationError(errors)
     grant.allocations = ordered
+
+
+def _delete_project_records(session: Session, allocation: Allocation) -> None:
+    """A removed project's narratives and assignment rules, deleted by name so each is in the
+    audit log (the database would otherwise drop them by cascade, unseen)."""
+    for model in (Narrative, AssignmentRule):
+        for row in session.scalars(select(model).where(model.allocation_id == allocation.id)):
+            session.delete(row)
 
 
 def _has_spend(session: Session, allocation: Allocation) -> bool:
