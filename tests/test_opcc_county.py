@@ -24,6 +24,8 @@ Exceptions, each worked below:
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +39,12 @@ from openpyxl import load_workbook
 
 from fundtracker.opcc.county import county_figures
 from fundtracker.opcc.operations import AddFunded, ReceiveReturns
-from fundtracker.opcc.panel_workbook import PARTNERSHIP_HEADERS, SHEETS
+from fundtracker.opcc.panel_workbook import (
+    PARTNERSHIP_HEADERS,
+    SHEETS,
+    SUMMARY_MONEY,
+    write_panel_workbook,
+)
 from fundtracker.operations import run_operation
 from fundtracker.periods import Period
 from fundtracker.returns import submission
@@ -400,3 +407,64 @@ def test_the_older_plan_chosen_takes_its_own_returns(county: County) -> None:
         {"code": None, "title": "Unaligned", "budget": "159000.00", "spend_to_date": "70373.46"},
     ]
     assert len(figures["other_plans"]) == 10
+
+
+def test_county_text_puts_what_needs_attention_first(
+    county: County, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, str(county.db.url), "county", "--period", "2025/26-Q2")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == "County figures 2025/26-Q2, plan Police and Crime Plan 2025"
+    assert lines[1] == (
+        "Needs attention: CSP 05 projects an overspend of £1,000.00 (6.7% of the award)"
+    )
+    total = next(line for line in lines if line.startswith("Total"))
+    assert "£181,000.00" in total and "£82,373.46" in total and "£163,873.46" in total
+    assert "Missing: CSP 07 2025/26-Q2 (due 2025-10-30)" in lines
+    assert "Missing: CSP 13 2025/26-Q2 (due 2025-10-30)" in lines
+    assert "Late: CSP 11 2025/26-Q2 (6 days)" in lines
+    assert "Follows another plan: CSP 12 (Police and Crime Plan 2024)" in lines
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_the_panel_workbook_recalculated_in_libreoffice_equals_the_json(
+    county: County, tmp_path: Path
+) -> None:
+    assert SOFFICE is not None
+    figures = county_figures(county.db, Q2)
+    source = tmp_path / "panel.xlsx"
+    write_panel_workbook(source, figures)
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    book = load_workbook(out / "panel.xlsx", data_only=True)
+    rows = list(book["Partnerships"].iter_rows(min_row=4, values_only=True))
+    total = rows[-1]
+    assert total[0] == "Total"
+    first = PARTNERSHIP_HEADERS.index("Award")
+    for offset, (_, key) in enumerate(SUMMARY_MONEY):
+        recalculated = Decimal(str(total[first + offset])).quantize(Decimal("0.01"))
+        assert recalculated == Decimal(figures["totals"][key]), key
+    priorities = list(book["Priorities"].iter_rows(min_row=4, values_only=True))
+    assert priorities[-1][0] == "Total"
+    # Budgets 95,400 + 63,600 + 22,000; spend 42,150.01 + 28,100.00 + 12,123.45.
+    assert Decimal(str(priorities[-1][2])).quantize(Decimal("0.01")) == Decimal("181000.00")
+    assert Decimal(str(priorities[-1][3])).quantize(Decimal("0.01")) == Decimal("82373.46")

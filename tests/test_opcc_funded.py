@@ -161,3 +161,20 @@ def test_missing_and_late_returns_by_their_due_dates(
     ]
     # On the due date itself a return is not yet missing.
     assert return_findings(db, date(2025, 11, 14)) == []
+
+
+def test_funded_check_lists_who_owes_what_and_exits_1_on_a_missing_return(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_cli(capsys, str(db.url), *FUNDED)
+    # As at 30/07/2025, Q1's due date: nothing is missing yet.
+    quiet = run_cli(capsys, str(db.url), "funded", "check", "--on", "30/07/2025")
+    assert (quiet.code, quiet.out.strip()) == (0, "No problems found.")
+    # A day later, Q1 (30/06/2025 + 30 days) is missing.
+    result = run_cli(
+        capsys, str(db.url), "funded", "check", "--on", "2025-07-31", "--format", "json"
+    )
+    assert result.code == 1
+    assert [(f["code"], f["severity"], f["subject"]) for f in result.json()] == [
+        ("RETURN_MISSING", "error", "CRG-TM-2025")
+    ]

@@ -6,7 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from fundtracker.checks import has_errors
 from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.cli.report_commands import print_findings
+from fundtracker.dates import local_date, parse_date
 from fundtracker.money import format_money
 from fundtracker.opcc import county, funded, receiving
 from fundtracker.opcc.operations import AddFunded, ReceiveReturns
@@ -53,7 +56,11 @@ def _register_funded(subparsers: Any) -> None:
     listing = group.add_parser("list", help="the funded partnerships")
     add_format_option(listing, "table", "json")
     listing.set_defaults(handler=run_funded_list)
-    for parser in (add, listing):
+    check = group.add_parser("check", help="RETURN_MISSING and RETURN_LATE: who owes what")
+    check.add_argument("--on", default=None, metavar="DATE", help="as at this day (today)")
+    add_format_option(check, "text", "json")
+    check.set_defaults(handler=run_funded_check)
+    for parser in (add, listing, check):
         add_database_option(parser)
 
 
@@ -153,6 +160,17 @@ def run_funded_list(ctx: Context) -> int:
         right=[2],
     )
     return 0
+
+
+def run_funded_check(ctx: Context) -> int:
+    """Exit 1 when a return is missing (an error), as ``check`` does."""
+    on = parse_date(ctx.args.on) if ctx.args.on else local_date()
+    findings = funded.return_findings(ctx.db, on)
+    if ctx.args.format == "json":
+        ctx.print_json([f.to_json() for f in findings])
+    else:
+        print_findings(ctx, findings)
+    return 1 if has_errors(findings) else 0
 
 
 # --- county ----------------------------------------------------------------------------------
