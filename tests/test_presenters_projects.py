@@ -8,7 +8,11 @@ from decimal import Decimal
 import pytest
 
 from fundtracker.errors import ValidationError
-from fundtracker.presenters.projects import profile_after_edit, weights_total
+from fundtracker.presenters.projects import (
+    profile_after_edit,
+    profile_for_budget,
+    weights_total,
+)
 
 D = Decimal
 
@@ -58,3 +62,23 @@ def test_a_quarter_edit_that_overspends_the_budget_or_the_last_quarter_is_refuse
         profile_after_edit(profile, D("100.00"), 3, "10")
     with pytest.raises(ValidationError, match="quarter 2"):
         profile_after_edit(profile, D("100.00"), 1, "10.005")
+
+
+def test_a_new_budget_keeps_the_profiles_shape() -> None:
+    # £7,500 profiled 1,500 / 2,000 / 2,000 / 2,000, budget now £8,000: 800000 pence in
+    # proportion is 160000 and 213333.33 three times; the floors leave one penny over, and it
+    # goes to the first of the three tied remainders (Q2).
+    profile = [D("1500.00"), D("2000.00"), D("2000.00"), D("2000.00")]
+    assert profile_for_budget(profile, D("8000.00")) == [
+        D("1600.00"),
+        D("2133.34"),
+        D("2133.33"),
+        D("2133.33"),
+    ]
+    # A profile of zeros has no shape to keep: the budget is spread evenly, the odd penny last.
+    assert profile_for_budget([D("0.00")] * 4, D("100.01")) == [
+        D("25.00"),
+        D("25.00"),
+        D("25.00"),
+        D("25.01"),
+    ]

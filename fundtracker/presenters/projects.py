@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from fundtracker.errors import FieldError, FundtrackerError, ValidationError
 from fundtracker.figures import even_spread
-from fundtracker.money import format_money, from_pence, parse_money, to_pence
+from fundtracker.money import (
+    format_money,
+    from_pence,
+    parse_money,
+    split_largest_remainder,
+    to_pence,
+)
 from fundtracker.setup_files import format_percentage, parse_percentage
 
 
@@ -72,3 +78,18 @@ def profile_after_edit(
             )
         )
     return kept + [from_pence(p) for p in even_spread(left, len(profile) - quarter - 1)]
+
+
+def profile_for_budget(profile: Sequence[Decimal], budget: Decimal) -> list[Decimal]:
+    """A stored profile scaled to a new budget, keeping its shape: the new budget split in
+    proportion to the quarters by largest remainder, so it totals the budget to the penny (a
+    profile of nothing but zeros becomes even).
+
+    >>> profile_for_budget([Decimal("1500"), Decimal("2000"), Decimal("2000"), Decimal("2000")],
+    ...                    Decimal("8000"))
+    [Decimal('1600.00'), Decimal('2133.34'), Decimal('2133.33'), Decimal('2133.33')]
+    """
+    shape = [to_pence(amount) for amount in profile]
+    if not any(shape):
+        return [from_pence(p) for p in even_spread(to_pence(budget), len(profile))]
+    return [from_pence(p) for p in split_largest_remainder(to_pence(budget), shape)]

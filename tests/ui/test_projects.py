@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from fundtracker.services.grants import load_grant
 from fundtracker.storage import Database
+from ui.pages.projects import FIELDS
 
 GRANT = "CRG-2025-26"
 
@@ -86,3 +87,31 @@ def test_setting_one_quarter_of_an_even_profile_shares_the_rest_over_later_quart
     window.undo_action.trigger()
     allocation = next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A02")
     assert allocation.profile == []
+
+
+def test_a_budget_edit_keeps_the_profiles_shape_and_reset_to_even_is_one_click(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    page = window.show_page("projects")
+    row = [a.code for a in page.model.allocations].index("A03")  # profiled 1500/2000/2000/2000
+    budget = [label for label, *_ in FIELDS].index("Budget")
+    assert page.model.setData(page.model.index(row, budget), "8000")
+
+    def a03() -> Any:
+        return next(a for a in load_grant(demo_ui_db, GRANT).allocations if a.code == "A03")
+
+    # 800000 pence in the shape 1500:2000:2000:2000 is 160000 and 213333.33 three times; the
+    # odd penny goes to the first tied quarter.
+    assert a03().budget == Decimal("8000.00")
+    assert [p.amount for p in a03().profile] == [
+        Decimal("1600.00"),
+        Decimal("2133.34"),
+        Decimal("2133.33"),
+        Decimal("2133.33"),
+    ]
+    qtbot.waitUntil(lambda: not page._stale)  # the table shows the new profile
+    page.select("A03")
+    page.even_button.click()
+    assert a03().profile == []  # even: £2,000.00 a quarter, as the figures spread it
+    window.undo_action.trigger()
+    assert sum(p.amount for p in a03().profile) == Decimal("8000.00")

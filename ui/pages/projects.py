@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from fundtracker.errors import FundtrackerError, ValidationError
 from fundtracker.figures import profile_pence
 from fundtracker.models import Allocation, Grant, Plan
-from fundtracker.money import format_money, from_pence, money_str
+from fundtracker.money import format_money, from_pence, money_str, parse_money
 from fundtracker.operations import Operation, Together
 from fundtracker.operations.allocations import (
     AddProject,
@@ -36,7 +36,11 @@ from fundtracker.operations.allocations import (
     UpdateProject,
 )
 from fundtracker.periods import quarters_between
-from fundtracker.presenters.projects import profile_after_edit, weights_total
+from fundtracker.presenters.projects import (
+    profile_after_edit,
+    profile_for_budget,
+    weights_total,
+)
 from fundtracker.services.grants import load_grant
 from fundtracker.services.virements import list_virements
 from fundtracker.setup_files import format_percentage
@@ -303,9 +307,13 @@ class ProjectsPage(Page):
             "Move budget between projects with the OPCC's written approval (one undoable step)"
         )
         self.virement_button.clicked.connect(self.record_virement)
-        for button in (add, remove, self.virement_button):
+        self.even_button = named(QPushButton("Reset profile to even"), "resetProfile")
+        self.even_button.setToolTip("The selected project's budget spread evenly over the quarters")
+        self.even_button.clicked.connect(self.reset_profile)
+        buttons = (add, remove, self.even_button, self.virement_button)
+        for button in buttons:
             button.setEnabled(not workspace.read_only)
-        layout.addLayout(self.heading("Projects", add, remove, self.virement_button))
+        layout.addLayout(self.heading("Projects", *buttons))
         self.splitter = named(QSplitter(Qt.Orientation.Vertical), "projectsSplitter")
         self.table = named(QTableView(), "projectsTable")
         self.table.setAccessibleName("Projects")
@@ -392,9 +400,26 @@ class ProjectsPage(Page):
                 return False
             operation = SetProfile(grant.reference, allocation.code, amounts, seen)
         else:
-            values = {key: text}
+            values: dict[str, object] = {key: text}
+            if key == "budget" and allocation.profile:
+                # The profile keeps its shape and totals the new budget, in the same step.
+                try:
+                    budget = parse_money(text)
+                except FundtrackerError as error:
+                    show_error(self, error)
+                    return False
+                stored = [p.amount for p in allocation.profile]
+                values["profile"] = profile_for_budget(stored, budget)
             operation = UpdateProject(grant.reference, allocation.code, values, allocation.version)
         return self.workspace.run(operation, self) is not None
+
+    def reset_profile(self) -> None:
+        """The selected project's profile back to the even spread, in one click."""
+        code = self.current_code()
+        allocation = next((a for a in self.model.allocations if a.code == code), None)
+        if allocation is not None and allocation.profile:
+            seen = [p.amount for p in allocation.profile]
+            self.workspace.run(SetProfile(self.workspace.grant, code, None, seen), self)
 
     def add_project(self) -> None:
         code = dialogs.ask_text(self, "Add project", "Code of the new project (e.g. A09):")
