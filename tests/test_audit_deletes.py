@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from fundtracker.ledger.rules import add_rule
@@ -66,3 +67,21 @@ def test_a_project_dropped_by_a_grant_file_takes_its_narratives_and_rules_audite
         assert session.scalars(select(AssignmentRule)).all() == []
     assert [e["outputs"][0] for e in _deletes(demo_db, "narrative")] == ["none yet"]
     assert [e["value"][0] for e in _deletes(demo_db, "assignment rule")] == ["Nobody Ltd"]
+
+
+def test_a_plan_file_cannot_drop_a_priority_projects_weigh_on(demo_db: Database) -> None:
+    """Dropping it would delete the weights on it by database cascade, unaudited, under
+    returns already submitted; the file is refused naming it, and nothing changes."""
+    from fundtracker.errors import ValidationError
+    from fundtracker.models import Weight
+    from fundtracker.services.plans import get_plan, import_plan, plan_spec
+
+    with demo_db.read() as session:
+        spec = plan_spec(get_plan(session, "kent-pcc-2025"))
+        weights = len(session.scalars(select(Weight)).all())
+    without_p1 = replace(spec, priorities=[p for p in spec.priorities if p.code != "P1"])
+    with pytest.raises(ValidationError, match="priority P1: is missing from the file but"):
+        import_plan(demo_db, without_p1)
+    with demo_db.read() as session:
+        assert len(session.scalars(select(Weight)).all()) == weights
+        assert "P1" in {p.code for p in get_plan(session, "kent-pcc-2025").priorities}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from fundtracker.errors import NotFoundError
-from fundtracker.models import Plan, Priority
+from fundtracker.errors import FieldError, NotFoundError, ValidationError
+from fundtracker.models import Plan, Priority, Weight
 from fundtracker.setup_files import PlanSpec, PrioritySpec
 from fundtracker.storage import Database
 
@@ -24,9 +24,36 @@ def import_plan(db: Database, spec: PlanSpec, reason: str = "") -> tuple[Plan, b
             session.add(plan)
         plan.name, plan.owner, plan.kind = spec.name, spec.owner, spec.kind
         plan.effective_from, plan.effective_to = spec.effective_from, spec.effective_to
+        _refuse_dropping_weighted(session, plan, spec)
         _apply_priorities(plan, spec.priorities)
         session.flush()
         return plan, created
+
+
+def _refuse_dropping_weighted(session: Session, plan: Plan, spec: PlanSpec) -> None:
+    """A priority that projects weigh on stays: dropping it would delete their weights (and
+    change submitted figures) without a trace. Retire it instead."""
+    kept = {p.code for p in spec.priorities}
+    dropped = [p for p in plan.priorities if p.code not in kept]
+    if not dropped:
+        return
+    weighted = session.scalars(
+        select(Priority.code)
+        .join(Weight, Weight.priority_id == Priority.id)
+        .where(Priority.id.in_([p.id for p in dropped]))
+        .distinct()
+    ).all()
+    if weighted:
+        raise ValidationError(
+            [
+                FieldError(
+                    f"priority {code}",
+                    f"is missing from the file but projects have weights on it in plan "
+                    f"{plan.key}; keep it in the file (retire it to stop new weights)",
+                )
+                for code in sorted(weighted)
+            ]
+        )
 
 
 def _apply_priorities(plan: Plan, specs: list[PrioritySpec]) -> None:
