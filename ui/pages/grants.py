@@ -40,7 +40,7 @@ PAYMENT_COLUMNS: list[Column[Payment]] = [
 class GrantsPage(Page):
     name = "grants"
     title = "Grants"
-    kinds = frozenset({GRANTS, PROJECTS})
+    kinds = frozenset({GRANTS, GRANT, PROJECTS})
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(workspace)
