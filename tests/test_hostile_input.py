@@ -130,7 +130,8 @@ def test_broken_grant_files_are_refused_clearly_and_change_nothing(
     ("name", "content", "award"),
     [
         ("utf-8-bom", b"\xef\xbb\xbf" + GRANT_TOML.encode(), "42000.00"),
-        ("award-1e9-float", _grant_with(AWARD, "award = 1e9"), "1000000000.00"),
+        # A float in exponent form; 9e8, as 1e9 is over the largest amount, £999,999,999.99.
+        ("award-9e8-float", _grant_with(AWARD, "award = 9e8"), "900000000.00"),
         ("award-pounds-int", _grant_with(AWARD, "award = 42000"), "42000.00"),
         ("award-symbol", _grant_with(AWARD, 'award = "£42,000.00"'), "42000.00"),
     ],
