@@ -3,6 +3,8 @@ accessible names), typed into with the keyboard, buttons clicked."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +19,12 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Set FUNDTRACKER_DIALOG_SCREENSHOTS=DIR to keep the dialogs' pictures (docs/screenshots is
+# refreshed so); otherwise they go to a temporary folder and a test run leaves the tree clean.
+SHOTS = Path(
+    os.environ.get("FUNDTRACKER_DIALOG_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "fundtracker-test-screenshots"
+)
 
 
 def find(root: QWidget, name: str, kind: type[QWidget] = QWidget) -> QWidget:
