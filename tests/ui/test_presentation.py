@@ -37,8 +37,9 @@ def test_ledger_cells_show_money_and_dates_as_the_officer_reads_them() -> None:
     assert edit_text(row, "net") == "-1234.50"  # what the core parses back exactly
     assert display_text(row, "date") == "03/07/2025"
     assert display_text(row, "allocation") == "—" and edit_text(row, "allocation") == ""
-    assert display_text(row, "id") == "2 files"
-    assert display_text(_row(attachments=0), "id") == ""
+    assert display_text(row, "attachments") == "2 files"  # the Evidence column
+    assert display_text(_row(attachments=0), "attachments") == ""
+    assert display_text(row, "id") == "7"  # the Line column: the number messages cite
 
 
 def test_audit_names_records_without_repeating_words() -> None:
