@@ -4,6 +4,7 @@ unassigned line)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -218,3 +219,31 @@ def test_the_context_menu_makes_a_rule_and_the_imports_page_opens_the_rules(
     (panel,) = [w for w in imports.findChildren(RulesDialog) if w.isVisible()]
     assert [r.text for r in panel.model.rows] == ["Supplier contains 'Age UK' → A02"]
     panel.close()
+
+
+def test_a_rule_added_from_the_imports_check_step_is_checked_again(
+    qtbot: QtBot, window: Any, demo_ui_db: Database, no_rules: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "Date,Supplier,Description,Reference,Cost centre,Net\n"
+        "03/01/2026,Kent Youth Trust,Youth session,W-1,CS101,145.00\n"
+        "06/01/2026,Riverside Cafe,Refreshments,W-3,CS999,45.00\n",
+        encoding="utf-8",
+    )
+    page = window.show_page("imports")
+    page.start(path)
+    page.to_check()
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == 2, timeout=10_000)
+    assert page.plan is not None and page.plan.unassigned == 1  # the cafe: CS999 is no project's
+    click(qtbot, page, "Rules…")
+    (panel,) = [w for w in page.findChildren(RulesDialog) if w.isVisible()]
+    click(qtbot, panel, "Add rule…")
+    (editor,) = [w for w in panel.findChildren(RuleEditor) if w.isVisible()]
+    type_in(qtbot, editor, "Value", "Riverside Cafe")
+    choose(qtbot, editor, "Project", "A06")
+    editor.save()
+    panel.close()  # the check runs again with the new rule: nothing is left unassigned
+    qtbot.waitUntil(lambda: page.plan is not None and page.plan.unassigned == 0, timeout=10_000)
+    with demo_ui_db.read() as session:  # still only a check: nothing imported
+        assert session.scalar(select(SpendLine.id).where(SpendLine.reference == "W-3")) is None

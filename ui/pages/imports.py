@@ -351,8 +351,14 @@ class ImportsPage(Page):
 
     def open_rules(self) -> RulesDialog:
         dialog = RulesDialog(self.workspace, self)
+        dialog.finished.connect(self._rules_closed)
         dialog.open()
         return dialog
+
+    def _rules_closed(self, _result: int) -> None:
+        """The check shows where each line would go: check again with the rules as they are."""
+        if self.steps.currentIndex() == 2:
+            self.to_check()
 
     def reload(self) -> None:
         current = self.profile_box.currentData()
