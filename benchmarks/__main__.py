@@ -21,6 +21,7 @@ CASES = (
     ("Full report (figures + checks) over 1,000,000 lines", "benchmarks.bench_figures"),
     ("Spending page on 1,000,000 lines: open, filter, memory", "benchmarks.bench_spending"),
     ("Cold start to a usable main window", "benchmarks.bench_startup"),
+    ("Receive 400 returns of 2,000 lines; county figures", "benchmarks.bench_receive"),
 )
 
 

@@ -24,6 +24,7 @@ Exceptions, each worked below:
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tomllib
@@ -36,8 +37,10 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from fundtracker.opcc.county import county_figures
+from fundtracker.models import ReceivedReturn
+from fundtracker.opcc.county import _checks_and_report, county_figures
 from fundtracker.opcc.operations import AddFunded, ReceiveReturns
 from fundtracker.opcc.panel_workbook import (
     PARTNERSHIP_HEADERS,
@@ -468,3 +471,14 @@ def test_the_panel_workbook_recalculated_in_libreoffice_equals_the_json(
     # Budgets 95,400 + 63,600 + 22,000; spend 42,150.01 + 28,100.00 + 12,123.45.
     assert Decimal(str(priorities[-1][2])).quantize(Decimal("0.01")) == Decimal("181000.00")
     assert Decimal(str(priorities[-1][3])).quantize(Decimal("0.01")) == Decimal("82373.46")
+
+
+def test_the_quick_read_of_a_stored_snapshot_equals_parsing_it_whole(county: County) -> None:
+    with county.db.read() as session:
+        snapshots = session.scalars(select(ReceivedReturn.snapshot)).all()
+    assert len(snapshots) == 12  # eleven partnerships, CRG-02 twice
+    for text in snapshots:
+        document = json.loads(text)
+        assert _checks_and_report(text) == (document["checks"], document["report"])
+    # Another layout (pretty-printed, keys unsorted) is left to be parsed whole.
+    assert _checks_and_report('{\n  "report": {"summary": {}},\n  "checks": []\n}') is None
