@@ -178,8 +178,24 @@ def test_preview_lists_the_unassigned_lines_a_rule_would_assign(demo_db: Databas
     bad = preview(demo_db, GRANT, "supplier", "regex", "(")
     assert bad.lines == () and bad.text.startswith("Not a rule yet: value: '(' is not")
     assert preview(demo_db, GRANT, "supplier", "equals", "nobody").text == (
-        "No unassigned line matches this rule."
+        "No unassigned line would be assigned by this rule."
     )
+
+
+def test_preview_leaves_out_lines_an_earlier_rule_assigns_first(demo_db: Database) -> None:
+    _clear_rules(demo_db)
+    fire = _unassigned(demo_db, "Kent Fire", "100.00")
+    rescue = _unassigned(demo_db, "Kent Fire and Rescue", "23.45")
+    _add(demo_db, "Kent Fire and Rescue", "A02")  # place 1: takes the second line first
+    shown = preview(demo_db, GRANT, "supplier", "contains", "kent fire")  # a new rule: place 2
+    assert [line.id for line in shown.lines] == [fire]
+    assert (shown.total, shown.taken_earlier) == (Decimal("100.00"), 1)
+    assert shown.text == (
+        "Would assign 1 unassigned line, net £100.00. 1 more line it matches go to an earlier rule."
+    )
+    # Edited into the first place, nothing stands before it: both lines are its.
+    first = preview(demo_db, GRANT, "supplier", "contains", "kent fire", place=1)
+    assert [line.id for line in first.lines] == [fire, rescue] and first.taken_earlier == 0
 
 
 def test_rule_rows_and_the_rule_made_from_a_line(demo_db: Database) -> None:

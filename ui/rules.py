@@ -278,8 +278,14 @@ class RuleEditor(QDialog):
 
     def show_preview(self) -> None:
         typed = self.typed()
+        place = self.rule.place if self.rule else None  # a new rule goes after the others
         found = preview(
-            self.workspace.db, self.workspace.grant, typed["field"], typed["op"], typed["value"]
+            self.workspace.db,
+            self.workspace.grant,
+            typed["field"],
+            typed["op"],
+            typed["value"],
+            place,
         )
         self.preview_text.setText(found.text)
         self.preview_model.set_rows(found.lines)

@@ -96,43 +96,60 @@ class Preview:
     count: int
     total: Decimal
     problem: str = ""
+    taken_earlier: int = 0  # lines it matches that a rule before it assigns first
 
     @property
     def text(self) -> str:
         if self.problem:
             return self.problem
+        earlier = (
+            f" {plural(self.taken_earlier, 'more line')} it matches "
+            f"{'goes' if self.taken_earlier == 1 else 'go'} to an earlier rule."
+            if self.taken_earlier
+            else ""
+        )
         if not self.count:
-            return "No unassigned line matches this rule."
+            return "No unassigned line would be assigned by this rule." + earlier
         shown = f" (the first {len(self.lines)} are listed)" if self.count > len(self.lines) else ""
         return (
             f"Would assign {plural(self.count, 'unassigned line')}, net "
-            f"{format_money(self.total)}{shown}."
+            f"{format_money(self.total)}{shown}.{earlier}"
         )
 
 
-def preview(db: Database, grant_reference: str, field: str, op: str, value: str) -> Preview:
-    """What the rule would assign among the grant's unassigned lines (earlier rules aside)."""
+def preview(
+    db: Database, grant_reference: str, field: str, op: str, value: str, place: int | None = None
+) -> Preview:
+    """What the rule would assign among the grant's unassigned lines, standing at ``place``
+    in the order (a new rule: after every rule): a line a rule before it matches goes there."""
     try:
         rules.check_rule(field, op, value)
     except FundtrackerError as error:
         return Preview((), 0, ZERO, f"Not a rule yet: {error}")
     test = rules.CompiledRule(field, op, value.strip().casefold(), 0, _pattern(op, value))
     matched: list[PreviewLine] = []
-    count, total = 0, ZERO
+    count, total, taken = 0, ZERO, 0
     with db.read() as session:
         grant = get_grant(session, grant_reference)
+        earlier = rules.grant_rules(session, grant.id)
+        earlier = earlier if place is None else earlier[: place - 1]
         for line in session.scalars(
             select(SpendLine)
             .where(SpendLine.grant_id == grant.id, SpendLine.allocation_id.is_(None))
             .order_by(SpendLine.id)
         ):
-            if test.matches(str(getattr(line, field))):
+            if not test.matches(str(getattr(line, field))):
+                continue
+            fields = {name: str(getattr(line, name)) for name in RULE_FIELDS}
+            if rules.first_match(earlier, fields) is not None:
+                taken += 1
+            else:
                 count, total = count + 1, total + line.net
                 if len(matched) < PREVIEW_LIMIT:
                     matched.append(
                         PreviewLine(line.id, line.date, line.supplier, line.description, line.net)
                     )
-    return Preview(tuple(matched), count, total)
+    return Preview(tuple(matched), count, total, taken_earlier=taken)
 
 
 def _pattern(op: str, value: str) -> re.Pattern[str] | None:
