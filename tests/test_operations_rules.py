@@ -191,7 +191,8 @@ def test_preview_leaves_out_lines_an_earlier_rule_assigns_first(demo_db: Databas
     assert [line.id for line in shown.lines] == [fire]
     assert (shown.total, shown.taken_earlier) == (Decimal("100.00"), 1)
     assert shown.text == (
-        "Would assign 1 unassigned line, net £100.00. 1 more line it matches go to an earlier rule."
+        "Would assign 1 unassigned line, net £100.00. "
+        "1 more line it matches goes to an earlier rule."
     )
     # Edited into the first place, nothing stands before it: both lines are its.
     first = preview(demo_db, GRANT, "supplier", "contains", "kent fire", place=1)
