@@ -256,3 +256,33 @@ def test_received_list(db: Database, returns: Returns, capsys: pytest.CaptureFix
     assert result.json()[0]["checksum"] == returns.v2_checksum
     table = run_cli(capsys, str(db.url), "received", "list")
     assert "T-1" in table.out and "superseded" in table.out
+
+
+def test_a_transaction_altered_is_named_by_its_line(
+    db: Database, returns: Returns, tmp_path: Path
+) -> None:
+    book = load_workbook(returns.v1)
+    sheet = book["Transactions"]
+    header = [c.value for c in sheet[3]]
+    net, line_id = header.index("Net") + 1, header.index("Line id") + 1
+    # The first line counted (by date) is line 1, £500.00 on A dated 10/04/2025
+    # (tests/figure_scenarios.py): made to read £5,000.00, the figures left alone.
+    assert (sheet.cell(4, line_id).value, sheet.cell(4, net).value) == (1, 500)
+    sheet.cell(4, net).value = 5000
+    book.save(tmp_path / "line.xlsx")
+    [outcome] = receive(db, tmp_path / "line.xlsx")
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == (
+        "line.xlsx was altered after export: Transactions line 1 Net reads £5,000.00 but the "
+        "return as exported says £500.00"
+    )
+    # A line removed from the sheet is counted. v1 lists 8 lines: 1, 2, 3, 4, 6, 7, 8 and 9
+    # (5 is dated after Q2; 10 and 11 fall outside the grant).
+    book = load_workbook(returns.v1)
+    book["Transactions"].delete_rows(5)
+    book.save(tmp_path / "fewer.xlsx")
+    [fewer] = receive(db, tmp_path / "fewer.xlsx")
+    assert str(fewer["reason"]).endswith(
+        "the Transactions sheet lists 7 lines but the return as exported has 8"
+    )
+    assert received(db) == []

@@ -26,6 +26,7 @@ from fundtracker.errors import FundtrackerError
 from fundtracker.models import ReceivedReturn
 from fundtracker.money import format_money
 from fundtracker.returns import reader
+from fundtracker.returns.reader import HEADER_SEARCH_ROWS, _money
 from fundtracker.returns.snapshot import canonical_json, checksum
 from fundtracker.returns.snapshot_sheet import read_snapshot_sheet
 from fundtracker.storage import Database
@@ -117,13 +118,15 @@ def verify_workbook(path: Path) -> VerifiedReturn:
             f"{path.name} is a draft ({stated['status'] or 'no status'}), not a submitted "
             "return: ask the partnership to submit it and send the submitted workbook"
         )
-    document = _snapshot_of(path)
+    document, lines = _snapshot_and_lines(path)
     if checksum(document) != stated["checksum"]:
         raise RefusedReturn(
             f"{path.name} was altered after export: its snapshot no longer matches the "
             f"checksum {stated['checksum'][:12]}… in its Summary"
         )
-    difference = first_difference(shown, document["report"])
+    difference = first_difference(shown, document["report"]) or first_line_difference(
+        lines, document["transactions"]
+    )
     if difference is not None:
         raise RefusedReturn(f"{path.name} was altered after export: {difference}")
     try:
@@ -135,10 +138,13 @@ def verify_workbook(path: Path) -> VerifiedReturn:
     return VerifiedReturn(path.name, file_sha256(path), document, stated["checksum"], version)
 
 
-def _snapshot_of(path: Path) -> dict[str, Any]:
+def _snapshot_and_lines(path: Path) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """The snapshot the workbook carries, and the rows of its Transactions sheet."""
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         document = read_snapshot_sheet(workbook)
+        sheet = workbook["Transactions"] if "Transactions" in workbook.sheetnames else None
+        lines = [tuple(row) for row in sheet.iter_rows(values_only=True)] if sheet else []
     except ValueError as exc:
         raise RefusedReturn(
             f"{path.name} was altered after export: its Snapshot sheet cannot be read ({exc})"
@@ -150,7 +156,7 @@ def _snapshot_of(path: Path) -> dict[str, Any]:
             f"{path.name} carries no snapshot to verify its checksum against (it was exported "
             "before returns carried one): ask the partnership to export it again"
         )
-    return document
+    return document, lines
 
 
 def first_difference(shown: dict[str, Any], exported: dict[str, Any]) -> str | None:
@@ -216,6 +222,51 @@ def _priority_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator
         yield f"{name} Code", row["code"], truth["code"]
         yield f"{name} Budget", row["budget"], truth["budget"]
         yield f"{name} Spend to date", row["spend_to_date"], truth["spend_to_date"]
+
+
+LINE_MONEY = {"net": "Net", "vat": "VAT", "claimable": "Claimable"}
+
+
+def first_line_difference(rows: list[tuple[Any, ...]], exported: list[Any]) -> str | None:
+    """The first Transactions figure (a line's id, project or amounts) the workbook shows
+    otherwise than its snapshot, in words; the header row is found by its texts."""
+    header = next((n for n, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if "Line id" in row), None)
+    if header is None:
+        return "the Transactions sheet has no header row with Line id"
+    columns = {_text(name): n for n, name in enumerate(rows[header])}
+    shown = [row for row in rows[header + 1 :] if any(c not in (None, "") for c in row)]
+    if len(shown) != len(exported):
+        return (
+            f"the Transactions sheet lists {len(shown)} lines but the return as exported "
+            f"has {len(exported)}"
+        )
+    for number, (row, line) in enumerate(zip(shown, exported, strict=True), header + 2):
+        for where, seen, truth in _line_figures(row, line, columns, number):
+            if seen != truth:
+                return f"{where} reads {_show(seen)} but the return as exported says {_show(truth)}"
+    return None
+
+
+def _line_figures(
+    row: tuple[Any, ...], line: dict[str, Any], columns: dict[str, int], number: int
+) -> Iterator[tuple[str, Any, Any]]:
+    def cell(name: str) -> Any:
+        column = columns.get(name)
+        return row[column] if column is not None and column < len(row) else None
+
+    yield f"Transactions row {number} Line id", cell("Line id"), line["id"]
+    name = f"Transactions line {line['id']}"
+    yield f"{name} Project", _text(cell("Project")), line["project"]
+    for key, label in LINE_MONEY.items():
+        try:
+            seen = _money(cell(label), f"{name} {label}")
+        except FundtrackerError as exc:
+            seen = str(exc)
+        yield f"{name} {label}", seen, line[key]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 # --- Storing ---------------------------------------------------------------------------------
