@@ -8,7 +8,9 @@ Kinds of backup (the kind is part of the file name, with the UTC time it was tak
   keeps the newest daily backup of each of the 14 most recent days that have one, plus the
   newest of each of the 12 most recent calendar months that have one (the current month
   counts); older daily backups are deleted. Days and months are the officer's local ones too: a
-  backup at 23:30 UTC in summer belongs to the next day.
+  backup at 23:30 UTC in summer belongs to the next day. A backup whose name is dated after
+  now (taken while the computer's clock ran fast) is kept and does not count, so a clock put
+  right never makes retention delete each new day's backup.
 - ``before-upgrade-REV``: taken before every schema migration; never deleted automatically.
 - ``manual``: ``fundtracker-cli backup`` or the app's *Back up now*; never deleted automatically.
 - ``before-restore``: the database as it was just before a restore replaced it; never deleted.
@@ -370,13 +372,17 @@ def latest_good_backup(database: Path) -> Backup | None:
     return next((b for b in list_backups(database) if integrity_ok(b.path)), None)
 
 
-def daily_backups_to_keep(backups: list[Backup]) -> set[Path]:
+def daily_backups_to_keep(backups: list[Backup], now: datetime | None = None) -> set[Path]:
     """The retention rule: the newest daily backup of each of the 14 most recent days, and of
-    each of the 12 most recent months (a backup may count for both)."""
+    each of the 12 most recent months (a backup may count for both), by the time each backup
+    records in its name. A backup dated after ``now`` (taken while the clock ran fast) is kept
+    and counts for nothing, so it never pushes today's backups out once the clock is right."""
+    now = now or now_utc()
+    daily = [b for b in backups if b.kind == "daily"]
+    kept = {b.path for b in daily if b.taken_at > now}
     newest_first = sorted(
-        (b for b in backups if b.kind == "daily"), key=lambda b: b.taken_at, reverse=True
+        (b for b in daily if b.taken_at <= now), key=lambda b: b.taken_at, reverse=True
     )
-    kept: set[Path] = set()
     for key, limit in ((lambda b: local_date(b.taken_at), DAILY_KEPT), (_month, MONTHLY_KEPT)):
         seen: set[object] = set()
         for backup in newest_first:
