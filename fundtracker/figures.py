@@ -30,11 +30,14 @@ from fundtracker.models import (
     Allocation,
     Grant,
     Narrative,
+    OutcomeActual,
+    OutcomeMeasure,
     Plan,
     SpendLine,
     Virement,
 )
 from fundtracker.money import from_pence, money_str, split_largest_remainder, to_pence
+from fundtracker.outcomes import OutcomeFigures, measure_figures
 from fundtracker.periods import Period, month_ends, quarters_between
 from fundtracker.services.grants import load_grant
 from fundtracker.storage import Database
@@ -132,6 +135,7 @@ class AllocationFigures:
     lines: int  # spend lines counted (actual and committed, up to the period end)
     original_budget: Decimal = Decimal("0.00")  # the budget before virements
     virements: Decimal = Decimal("0.00")  # net budget moved in (+) or out (-) by virements
+    outcomes: tuple[OutcomeFigures, ...] = ()  # its outcome measures (fundtracker/outcomes.py)
 
     @property
     def spent_and_committed(self) -> Decimal:
@@ -180,6 +184,7 @@ class AllocationFigures:
                 {"plan": w.plan, "code": w.code, "title": w.title, "percent": f"{w.percent:f}"}
                 for w in self.weights
             ],
+            "outcomes": [o.to_json() for o in self.outcomes],
         }
 
 
@@ -536,6 +541,7 @@ def report_for(db: Database, grant: Grant, period: Period) -> Report:
     totals = _spend_totals(db, grant, period)
     forecasts = _entered_forecasts(db, grant, period)
     virements = virements_in_effect(db, grant, period.end)
+    outcomes = outcome_figures(db, grant, period)
     allocations = tuple(
         _allocation_figures(
             grant,
@@ -544,6 +550,7 @@ def report_for(db: Database, grant: Grant, period: Period) -> Report:
             totals.get(allocation.id, _Totals()),
             forecasts,
             budget_at(grant, allocation, virements),
+            outcomes.get(allocation.id, ()),
         )
         for allocation in grant.allocations
     )
@@ -606,6 +613,7 @@ def _allocation_figures(
     totals: _Totals,
     forecasts: Mapping[int, EnteredForecast],
     budget: BudgetAt,
+    outcomes: tuple[OutcomeFigures, ...] = (),
 ) -> AllocationFigures:
     quarters = quarters_between(grant.start_date, grant.end_date)
     profile = budget.profile
@@ -640,7 +648,33 @@ def _allocation_figures(
         lines=totals.lines,
         original_budget=allocation.budget,
         virements=from_pence(budget.moved),
+        outcomes=outcomes,
     )
+
+
+def outcome_figures(
+    db: Database, grant: Grant, period: Period
+) -> dict[int, tuple[OutcomeFigures, ...]]:
+    """Each project's outcome measures as at the period end, by allocation id (one query for
+    the measures and one for their actuals)."""
+    ids = [a.id for a in grant.allocations]
+    with db.read() as session:
+        measures = list(
+            session.scalars(
+                select(OutcomeMeasure)
+                .where(OutcomeMeasure.allocation_id.in_(ids))
+                .order_by(OutcomeMeasure.allocation_id, OutcomeMeasure.position)
+            )
+        )
+        actuals: dict[int, list[OutcomeActual]] = defaultdict(list)
+        for row in session.scalars(select(OutcomeActual).where(OutcomeActual.grant_id == grant.id)):
+            actuals[row.measure_id].append(row)
+    quarters = quarters_between(grant.start_date, grant.end_date)
+    result: dict[int, list[OutcomeFigures]] = defaultdict(list)
+    for measure in measures:
+        figures = measure_figures(measure, quarters, actuals[measure.id], period)
+        result[measure.allocation_id].append(figures)
+    return {key: tuple(value) for key, value in result.items()}
 
 
 def _weight_shares(allocation: Allocation) -> tuple[WeightShare, ...]:

@@ -38,6 +38,7 @@ ALLOCATION_STATUSES = ("proposed", "approved", "active", "closed")
 RULE_FIELDS = ("supplier", "description", "reference", "cost_centre", "account_code")
 RULE_OPERATORS = ("equals", "contains", "regex")
 RAG_VALUES = ("G", "A", "R")
+OUTCOME_UNITS = ("count", "percent")
 
 
 class Pence(TypeDecorator[Decimal]):
@@ -235,6 +236,11 @@ class Allocation(Versioned, Base):
     weights: Mapped[list[Weight]] = relationship(
         back_populates="allocation", cascade="all, delete-orphan"
     )
+    outcomes: Mapped[list[OutcomeMeasure]] = relationship(
+        back_populates="allocation",
+        order_by="OutcomeMeasure.position",
+        cascade="all, delete-orphan",
+    )
 
     def audit_grant_id(self) -> int | None:
         return self.grant_id
@@ -281,6 +287,67 @@ class Weight(Base):
         if self.allocation and self.priority:
             return f"{self.allocation.code}:{self.priority.audit_label()}"
         return str(self.id)
+
+
+class OutcomeMeasure(Versioned, Base):
+    """A result a project is funded for (issue 15), with its target over the grant.
+
+    Targets are exact integers in the measure's unit: a ``count`` in whole units, a
+    ``percent`` in tenths of a percent (825 = 82.5%). ``quarter_targets`` holds one target a
+    quarter of the grant ("2,2,2,4"), or "" for the even spread (fundtracker/outcomes.py).
+    """
+
+    __tablename__ = "outcome_measures"
+    __table_args__ = (UniqueConstraint("allocation_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("allocations.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(10))
+    # The code of the priority of the grant's aligned plan this measure serves, if any.
+    priority: Mapped[str | None] = mapped_column(String(40))
+    target: Mapped[int] = mapped_column(Integer)
+    quarter_targets: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    allocation: Mapped[Allocation] = relationship(back_populates="outcomes")
+    # Deleted with the measure by the ORM, so each actual has its delete in the audit log.
+    actuals: Mapped[list[OutcomeActual]] = relationship(
+        back_populates="measure", order_by="OutcomeActual.quarter", cascade="all, delete-orphan"
+    )
+
+    def audit_grant_id(self) -> int | None:
+        return self.allocation.grant_id if self.allocation else None
+
+    def audit_label(self) -> str:
+        return f"{self.allocation.code}/{self.code}" if self.allocation else self.code
+
+
+class OutcomeActual(Versioned, Base):
+    """What a measure achieved in one quarter (``quarter`` like "2025/26-Q2"): a count, or for
+    a percent measure ``actual`` of ``out_of`` (41 of 50)."""
+
+    __tablename__ = "outcome_actuals"
+    __table_args__ = (UniqueConstraint("measure_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("outcome_measures.id", ondelete="CASCADE"))
+    quarter: Mapped[str] = mapped_column(String(20))
+    actual: Mapped[int] = mapped_column(Integer)
+    out_of: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    measure: Mapped[OutcomeMeasure] = relationship(back_populates="actuals")
+
+    def audit_grant_id(self) -> int | None:
+        return self.grant_id
+
+    def audit_label(self) -> str:
+        return f"{self.measure.audit_label()} {self.quarter}" if self.measure else self.quarter
 
 
 def _same_as_date(context: Any) -> Any:

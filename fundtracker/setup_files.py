@@ -17,8 +17,15 @@ import tomli_w
 
 from fundtracker.dates import DateError, parse_date
 from fundtracker.errors import FieldError, FundtrackerError, MoneyError, ValidationError
-from fundtracker.models import ALLOCATION_STATUSES, PLAN_KINDS, RETURN_FREQUENCIES
+from fundtracker.models import ALLOCATION_STATUSES, OUTCOME_UNITS, PLAN_KINDS, RETURN_FREQUENCIES
 from fundtracker.money import money_str, parse_money
+from fundtracker.outcomes import (
+    OutcomeError,
+    check_quarter_targets,
+    file_target,
+    parse_target,
+)
+from fundtracker.periods import quarters_between
 
 Day = date  # for fields declared after one named ``date``, which shadows the type there
 MAX_SETUP_FILE_BYTES = 5_000_000
@@ -66,6 +73,18 @@ class PaymentSpec:
 
 
 @dataclass
+class OutcomeSpec:
+    """An outcome measure; targets in stored units (tenths of a percent for a percent)."""
+
+    code: str
+    title: str
+    unit: str
+    target: int
+    priority: str | None = None
+    targets: list[int] | None = None  # one a quarter of the grant; None spreads the target
+
+
+@dataclass
 class AllocationSpec:
     code: str
     name: str
@@ -77,6 +96,7 @@ class AllocationSpec:
     profile: list[Decimal] | None = None
     # plan key -> priority code -> basis points (hundredths of a percent)
     weights: dict[str, dict[str, int]] = field(default_factory=dict)
+    outcomes: list[OutcomeSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -310,7 +330,9 @@ ALLOCATION_KEYS = {
     "status",
     "profile",
     "priorities",
+    "outcomes",
 }
+OUTCOME_KEYS = {"code", "title", "unit", "priority", "target", "targets"}
 
 
 def read_grant(data: dict[str, Any]) -> GrantSpec:
@@ -350,9 +372,23 @@ def read_grant(data: dict[str, Any]) -> GrantSpec:
         payments=_read_payments(reader, grant.get("payments", [])),
         allocations=_read_allocations(reader, data.get("allocations", [])),
     )
+    if start and end and end >= start:
+        _check_outcome_quarters(reader, spec)
     if reader.errors:
         raise ValidationError(reader.errors)
     return spec
+
+
+def _check_outcome_quarters(reader: _Reader, spec: GrantSpec) -> None:
+    quarters = len(quarters_between(spec.start, spec.end))
+    for allocation in spec.allocations:
+        for outcome in allocation.outcomes:
+            if outcome.targets is None:
+                continue
+            try:
+                check_quarter_targets(outcome.unit, outcome.target, outcome.targets, quarters)
+            except OutcomeError as exc:
+                reader.fail(f"allocation {allocation.code}: outcome {outcome.code}", str(exc))
 
 
 def _read_payments(reader: _Reader, items: Any) -> list[PaymentSpec]:
@@ -422,7 +458,60 @@ def _read_allocation(reader: _Reader, item: dict[str, Any], number: int) -> Allo
         else:
             reader.fail(place, "profile must be a list of amounts, one per quarter")
     spec.weights = _read_weights(reader, item.get("priorities", {}), place)
+    spec.outcomes = _read_outcomes(reader, item.get("outcomes", []), place)
     return spec
+
+
+def _read_outcomes(reader: _Reader, items: Any, place: str) -> list[OutcomeSpec]:
+    if not isinstance(items, list):
+        reader.fail(place, "outcomes must be a list of [[allocations.outcomes]] tables")
+        return []
+    result = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            reader.fail(f"{place}: outcomes[{number}]", "must be a table")
+            continue
+        result.append(_read_outcome(reader, item, f"{place}: outcomes[{number}]"))
+    codes = [o.code for o in result]
+    for code in sorted({c for c in codes if c and codes.count(c) > 1}):
+        reader.fail(f"{place}: outcome {code}", "code appears more than once")
+    return result
+
+
+def _read_outcome(reader: _Reader, item: dict[str, Any], place: str) -> OutcomeSpec:
+    code = reader.text(item, "code", place)
+    place = f"{place.rsplit(':', 1)[0]}: outcome {code}" if code else place
+    reader.known_keys(item, OUTCOME_KEYS, place)
+    unit = reader.choice(item, "unit", place, OUTCOME_UNITS)
+    spec = OutcomeSpec(
+        code=code,
+        title=reader.text(item, "title", place),
+        unit=unit,
+        target=0,
+        priority=reader.text(item, "priority", place, required=False) or None,
+    )
+    if "target" not in item:
+        reader.fail(place, "target is required")
+    else:
+        spec.target = _outcome_value(reader, unit, item["target"], place, "target")
+    if "targets" in item:
+        targets = item["targets"]
+        if isinstance(targets, list):
+            spec.targets = [
+                _outcome_value(reader, unit, value, place, f"targets[{index}]")
+                for index, value in enumerate(targets, start=1)
+            ]
+        else:
+            reader.fail(place, "targets must be a list of targets, one a quarter")
+    return spec
+
+
+def _outcome_value(reader: _Reader, unit: str, value: Any, place: str, what: str) -> int:
+    try:
+        return parse_target(unit, value, what)
+    except OutcomeError as exc:
+        reader.fail(place, str(exc))
+        return 0
 
 
 def _read_weights(reader: _Reader, plans: Any, place: str) -> dict[str, dict[str, int]]:
@@ -526,4 +615,16 @@ def _allocation_table(a: AllocationSpec) -> dict[str, Any]:
         plan: {code: _weight_value(bp) for code, bp in weights.items()}
         for plan, weights in a.weights.items()
     }
+    if a.outcomes:
+        item["outcomes"] = [_outcome_table(o) for o in a.outcomes]
+    return item
+
+
+def _outcome_table(o: OutcomeSpec) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": o.code, "title": o.title, "unit": o.unit}
+    if o.priority:
+        item["priority"] = o.priority
+    item["target"] = file_target(o.unit, o.target)
+    if o.targets is not None:
+        item["targets"] = [file_target(o.unit, t) for t in o.targets]
     return item

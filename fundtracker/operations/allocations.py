@@ -19,6 +19,8 @@ from fundtracker.models import (
     AssignmentRule,
     Grant,
     Narrative,
+    OutcomeActual,
+    OutcomeMeasure,
     Plan,
     ProfileAmount,
     SpendLine,
@@ -465,6 +467,8 @@ class RemovedProject:
     profile: tuple[dict[str, Any], ...]
     narratives: tuple[dict[str, Any], ...]
     rules: tuple[dict[str, Any], ...]
+    # Each outcome measure with its actuals (the ORM deletes them with the project, audited).
+    outcomes: tuple[tuple[dict[str, Any], tuple[dict[str, Any], ...]], ...] = ()
 
 
 REMOVE_KINDS = (Kind.ALLOCATIONS, Kind.WEIGHTS, Kind.RULES, Kind.RETURNS)
@@ -508,6 +512,9 @@ class RemoveProject(Operation):
                 tuple(_columns(p) for p in project.profile),
                 tuple(_columns(n) for n in narratives),
                 tuple(_columns(r) for r in rules),
+                tuple(
+                    (_columns(m), tuple(_columns(a) for a in m.actuals)) for m in project.outcomes
+                ),
             )
             # Each row deleted by name: the audit log sees session deletes, not orphans
             # or database cascades.
@@ -571,6 +578,7 @@ class RestoreProject(Operation):
             project = Allocation(**columns)
             project.weights = [Weight(**_without_ids(v)) for v in self.record.weights]
             project.profile = [ProfileAmount(**_without_ids(v)) for v in self.record.profile]
+            project.outcomes = [_restored_outcome(*item) for item in self.record.outcomes]
             session.add(project)
             session.flush()
             for values in self.record.narratives:
@@ -580,6 +588,17 @@ class RestoreProject(Operation):
             session.flush()
             inverse = RemoveProject(self.grant, project.code, row_state(project))
             return changes(self.description, self.grant, REMOVE_KINDS, inverse, _load(project))
+
+
+def _restored_outcome(
+    measure: dict[str, Any], actuals: tuple[dict[str, Any], ...]
+) -> OutcomeMeasure:
+    restored = OutcomeMeasure(**_without_ids(measure))
+    restored.actuals = [
+        OutcomeActual(**{k: v for k, v in a.items() if k not in ("id", "measure_id")})
+        for a in actuals
+    ]
+    return restored
 
 
 def _without_ids(values: dict[str, Any]) -> dict[str, Any]:

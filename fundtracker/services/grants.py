@@ -14,6 +14,7 @@ from fundtracker.models import (
     AssignmentRule,
     Grant,
     Narrative,
+    OutcomeMeasure,
     Payment,
     Plan,
     Priority,
@@ -21,9 +22,10 @@ from fundtracker.models import (
     SpendLine,
     Weight,
 )
+from fundtracker.outcomes import listed_targets, stored_targets
 from fundtracker.periods import quarters_between
 from fundtracker.services.locks import refuse_locked_allocation
-from fundtracker.setup_files import AllocationSpec, GrantSpec, PaymentSpec
+from fundtracker.setup_files import AllocationSpec, GrantSpec, OutcomeSpec, PaymentSpec
 from fundtracker.storage import Database
 
 
@@ -38,6 +40,7 @@ def get_grant(session: Session, reference: str) -> Grant:
             .selectinload(Weight.priority)
             .selectinload(Priority.plan),
             selectinload(Grant.allocations).selectinload(Allocation.profile),
+            selectinload(Grant.allocations).selectinload(Allocation.outcomes),
             selectinload(Grant.aligned_plan).selectinload(Plan.priorities),
             selectinload(Grant.local_plan).selectinload(Plan.priorities),
         )
@@ -111,6 +114,17 @@ def _plans_for(session: Session, spec: GrantSpec) -> dict[str, Plan]:
             if unknown:
                 errors.append(
                     FieldError(place, f"unknown priority {', '.join(unknown)} in plan {plan_key}")
+                )
+    aligned = plans.get(spec.aligned_plan)
+    codes = {p.code for p in aligned.priorities} if aligned else set()
+    for allocation in spec.allocations:
+        for outcome in allocation.outcomes:
+            if aligned and outcome.priority and outcome.priority not in codes:
+                errors.append(
+                    FieldError(
+                        f"allocation {allocation.code}: outcome {outcome.code}",
+                        f"priority {outcome.priority} is not a priority of {spec.aligned_plan}",
+                    )
                 )
     if errors:
         raise ValidationError(errors)
@@ -209,6 +223,8 @@ def _apply_allocation(
     )
     allocation.budget, allocation.cost_centre = spec.budget, spec.cost_centre
     allocation.status, allocation.position = spec.status, position
+    if allocation.id is not None and _profile_of(allocation) != (spec.profile or []):
+        refuse_locked_allocation(session, grant, spec.code, "quarterly profile")
     _apply_profile(allocation, spec.profile)
     wanted = {
         plans[plan_key].priorities[_index(plans[plan_key], code)].id: points
@@ -225,10 +241,33 @@ def _apply_allocation(
         weight.basis_points = points
         kept.append(weight)
     allocation.weights = kept
+    _apply_outcomes(session, grant, allocation, spec.outcomes)
+
+
+def _apply_outcomes(
+    session: Session, grant: Grant, allocation: Allocation, specs: list[OutcomeSpec]
+) -> None:
+    """Measures matched by code; one missing from the file goes with its actuals (audited,
+    by the ORM). Targets stand under a submitted return, like weights."""
+    if [_outcome_spec(m) for m in allocation.outcomes] != specs and allocation.id is not None:
+        refuse_locked_allocation(session, grant, allocation.code, "outcome measures")
+    by_code = {m.code: m for m in allocation.outcomes}
+    kept = []
+    for position, spec in enumerate(specs):
+        measure = by_code.pop(spec.code, None) or OutcomeMeasure(code=spec.code)
+        measure.title, measure.unit, measure.priority = spec.title, spec.unit, spec.priority
+        measure.target, measure.quarter_targets = spec.target, stored_targets(spec.targets)
+        measure.position = position
+        kept.append(measure)
+    allocation.outcomes = kept
 
 
 def _index(plan: Plan, code: str) -> int:
     return next(i for i, p in enumerate(plan.priorities) if p.code == code)
+
+
+def _profile_of(allocation: Allocation) -> list[Decimal]:
+    return [p.amount for p in sorted(allocation.profile, key=lambda p: p.quarter_index)]
 
 
 def _apply_profile(allocation: Allocation, profile: list[Decimal] | None) -> None:
@@ -280,4 +319,16 @@ def _allocation_spec(allocation: Allocation) -> AllocationSpec:
         status=allocation.status,
         profile=[p.amount for p in allocation.profile] or None,
         weights=weights,
+        outcomes=[_outcome_spec(m) for m in allocation.outcomes],
+    )
+
+
+def _outcome_spec(measure: OutcomeMeasure) -> OutcomeSpec:
+    return OutcomeSpec(
+        code=measure.code,
+        title=measure.title,
+        unit=measure.unit,
+        target=measure.target,
+        priority=measure.priority,
+        targets=listed_targets(measure.quarter_targets),
     )
