@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from fundtracker import backup
-from fundtracker.storage import open_database
+from fundtracker.checks import run_checks
+from fundtracker.errors import LockedError
+from fundtracker.models import Allocation, Plan
+from fundtracker.operations import run_operation
+from fundtracker.operations.allocations import SetProfile
+from fundtracker.operations.plans import RetitlePriority
+from fundtracker.periods import Period
+from fundtracker.returns.submission import export_return
+from fundtracker.services.grants import grant_spec, import_grant, load_grant
+from fundtracker.services.plans import import_plan, plan_spec
+from fundtracker.storage import Database, open_database
+
+GRANT = "CRG-2025-26"  # the demo year: A01's profile is £2,000.00 a quarter, P1 60% P2 40%
+Q1 = Period.parse("2025/26-Q1")
 
 
 class FakeClock:
@@ -82,3 +97,110 @@ def test_retention_never_deletes_the_newest_backups_for_a_future_dated_one() -> 
     # newest, for the month rule, is one of them): 15 kept in all. Before the fix the future
     # one took a day's place and a month's, and 7-8 April's backups were not kept.
     assert kept == {b.path for b in past[:14]} | {future[0].path}
+
+
+# --- The submitted-period lock covers profiles, weights and priorities in use ---------------
+
+
+def _submit_q1(db: Database, tmp_path: Path) -> None:
+    export_return(db, GRANT, Q1, tmp_path / "q1.xlsx", submit=True)
+
+
+def _profile(db: Database, code: str) -> list[str]:
+    with db.read() as session:
+        project = session.scalars(select(Allocation).where(Allocation.code == code)).one()
+        return [str(p.amount) for p in project.profile]
+
+
+def test_a_submitted_periods_profile_cannot_be_changed_in_the_window_or_a_grant_file(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    _submit_q1(demo_db, tmp_path)
+    moved = ["1000.00", "3000.00", "2000.00", "2000.00"]  # still totals A01's £8,000.00
+    with pytest.raises(
+        LockedError,
+        match=r"A01: cannot change its quarterly profile: the return "
+        r"for 2025/26-Q1 \(version 1\) has been submitted",
+    ):
+        run_operation(demo_db, SetProfile(GRANT, "A01", moved))
+    with pytest.raises(LockedError, match="A01: cannot change its quarterly profile"):
+        run_operation(demo_db, SetProfile(GRANT, "A01", None))  # reset to even is a change too
+    spec = grant_spec(load_grant(demo_db, GRANT))
+    (a01,) = [a for a in spec.allocations if a.code == "A01"]
+    a01.profile = [Decimal(v) for v in moved]
+    with pytest.raises(LockedError, match="A01: cannot change its quarterly profile"):
+        import_grant(demo_db, spec)
+    assert _profile(demo_db, "A01") == ["2000.00"] * 4
+
+
+def test_a_priority_projects_weigh_on_under_a_submitted_return_keeps_its_title(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    _submit_q1(demo_db, tmp_path)
+    with demo_db.read() as session:
+        plan = session.scalars(select(Plan).where(Plan.key == "kent-pcc-2025")).one()
+        spec = plan_spec(plan)
+        title = plan.priorities[0].title
+    message = (
+        r"priority P1 of plan kent-pcc-2025: cannot change its title: projects of grant "
+        r"CRG-2025-26 weigh on it and the return for 2025/26-Q1 \(version 1\) has been "
+        r"submitted; reopen it first"
+    )
+    with pytest.raises(LockedError, match=message):
+        run_operation(demo_db, RetitlePriority("kent-pcc-2025", "P1", "Something else", title))
+    spec.priorities[0].title = "Something else"
+    with pytest.raises(LockedError, match=message):
+        import_plan(demo_db, spec)
+    with demo_db.read() as session:
+        plan = session.scalars(select(Plan).where(Plan.key == "kent-pcc-2025")).one()
+        assert plan.priorities[0].title == title
+
+
+def test_submitted_changed_notices_a_profile_weights_or_title_changed_under_it(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    _submit_q1(demo_db, tmp_path)
+    # As an older copy of the app (or a hand edit) might: straight into the database.
+    with demo_db.engine.begin() as connection:
+        a01 = connection.execute(text("SELECT id FROM allocations WHERE code = 'A01'")).scalar()
+        connection.execute(
+            text(
+                "UPDATE profile_amounts SET amount = :amount WHERE allocation_id = :id "
+                "AND quarter_index = :quarter"
+            ),
+            [
+                {"amount": 100000, "id": a01, "quarter": 0},
+                {"amount": 300000, "id": a01, "quarter": 1},
+            ],
+        )
+        connection.execute(
+            text(
+                "UPDATE weights SET basis_points = 10000 - basis_points WHERE allocation_id = :id"
+            ),
+            {"id": a01},
+        )
+        connection.execute(text("UPDATE priorities SET title = 'Renamed' WHERE code = 'P2'"))
+    (finding,) = [f for f in run_checks(demo_db, GRANT, Q1) if f.code == "SUBMITTED_CHANGED"]
+    # Q1's profile to date was A01's first quarter, £2,000.00; it is £1,000.00 now, and the
+    # rest £6,000.00 -> £7,000.00. A01's weights were P1 60% P2 40%, now 40% and 60%.
+    assert "(and 10 more)" in finding.message  # 3 shown, sorted, then the count of the rest
+    everything = _all_differences(demo_db)
+    assert "project A01 profile_to_date was £2,000.00, is now £1,000.00" in everything
+    assert "project A01 profile_remaining was £6,000.00, is now £7,000.00" in everything
+    assert "project A01 weight kent-pcc-2025 P1 was 60%, is now 40%" in everything
+    assert "project A01 weight kent-pcc-2025 P2 was 40%, is now 60%" in everything
+    assert "priority kent-pcc-2025 P2 title was 'Protecting Places', is now 'Renamed'" in everything
+
+
+def _all_differences(db: Database) -> list[str]:
+    import json
+
+    from fundtracker.figures import report_for
+    from fundtracker.models import Submission
+    from fundtracker.returns.checks import differences, figures_of
+
+    with db.read() as session:
+        submission = session.scalars(select(Submission)).one()
+        submitted = figures_of(json.loads(submission.snapshot)["report"])
+    now = figures_of(report_for(db, load_grant(db, GRANT), Q1).to_json())
+    return differences(submitted, now)

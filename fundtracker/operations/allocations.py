@@ -410,6 +410,8 @@ class SetProfile(Operation):
                 )
             if wanted is not None:
                 _refuse_profile(grant, project, wanted)
+            if tuple(wanted or ()) != now:
+                refuse_locked_allocation(session, grant, project.code, "quarterly profile")
             _apply_profile(session, project, wanted or [])
             session.flush()
             inverse = SetProfile(self.grant, self.code, list(now) or None, tuple(wanted or ()))

@@ -22,6 +22,7 @@ from fundtracker.errors import ConflictError, FieldError, NotFoundError, Validat
 from fundtracker.models import PLAN_KINDS, Grant, Plan, Priority, Weight
 from fundtracker.operations import Changes, Kind, Operation, changes, expect_version
 from fundtracker.operations.grants import parse_day
+from fundtracker.services.locks import refuse_locked_priority
 from fundtracker.storage import Database
 
 PLANS = (Kind.PLANS,)
@@ -62,6 +63,10 @@ def _priority(plan: Plan, code: str) -> Priority:
             return priority
     codes = ", ".join(p.code for p in plan.priorities) or "none yet"
     raise NotFoundError(f"{plan.name} has no priority {code} (its priorities: {codes})")
+
+
+def _named(plan: Plan, priority: Priority) -> str:
+    return f"priority {priority.code} of plan {plan.key}"
 
 
 def current_plan_version(db: Database, key: str) -> int:
@@ -328,6 +333,8 @@ class RetitlePriority(Operation):
                     f"priority {self.code} of {plan.name} was retitled by someone else since "
                     "you saw it; nothing was changed"
                 )
+            if title != priority.title:
+                refuse_locked_priority(session, priority.id, _named(plan, priority), "title")
             priority.title = title
             session.flush()
             inverse = RetitlePriority(self.plan, self.code, self.seen, title)

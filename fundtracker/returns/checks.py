@@ -44,38 +44,54 @@ _LINES = SpendLine.__table__.c
 
 
 def figures_of(report_json: dict[str, Any]) -> dict[str, str]:
-    """The submitted figures of a report, flattened to ``where -> amount`` for comparison:
-    summary, each project's money columns, unassigned spend and each priority row."""
+    """What a submitted return says, flattened to ``where -> shown value`` for comparison:
+    summary, each project's money columns, quarterly profile and priority weights, unassigned
+    spend and each priority row with its title."""
     flat: dict[str, str] = {}
     for key, value in report_json["summary"].items():
-        flat[f"summary {key}"] = value
+        flat[f"summary {key}"] = _money(value)
     for item in report_json.get("virements", []):
-        flat[f"virement {item['approval']} {item['from']} to {item['to']}"] = item["amount"]
+        flat[f"virement {item['approval']} {item['from']} to {item['to']}"] = _money(item["amount"])
     for item in report_json["allocations"]:
-        for key in ("budget", "spend_to_date", "committed", "forecast_outturn", "variance"):
-            flat[f"project {item['code']} {key}"] = item[key]
+        project = f"project {item['code']}"
+        for key in _PROJECT_AMOUNTS:
+            flat[f"{project} {key}"] = _money(item[key])
         for quarter, value in item["quarters"].items():
-            flat[f"project {item['code']} {quarter}"] = value
+            flat[f"{project} {quarter}"] = _money(value)
+        for weight in item["weights"]:
+            flat[f"{project} weight {weight['plan']} {weight['code']}"] = f"{weight['percent']}%"
     for key in ("spend_to_date", "committed"):
-        flat[f"unassigned {key}"] = report_json["unassigned"][key]
+        flat[f"unassigned {key}"] = _money(report_json["unassigned"][key])
     for row in report_json["priorities"]:
         label = f"priority {row['plan']} {row['code'] or 'Unaligned'}"
-        flat[f"{label} budget"] = row["budget"]
-        flat[f"{label} spend_to_date"] = row["spend_to_date"]
+        flat[f"{label} budget"] = _money(row["budget"])
+        flat[f"{label} spend_to_date"] = _money(row["spend_to_date"])
+        flat[f"{label} title"] = f"'{row['title']}'"
     return flat
+
+
+_PROJECT_AMOUNTS = (
+    "budget",
+    "spend_to_date",
+    "committed",
+    "forecast_outturn",
+    "variance",
+    "profile_to_date",
+    "profile_remaining",
+)
+
+
+def _money(amount: str) -> str:
+    return format_money(Decimal(amount))
 
 
 def differences(submitted: dict[str, str], now: dict[str, str]) -> list[str]:
     changed = []
     for where in sorted(submitted.keys() | now.keys()):
-        before, after = submitted.get(where), now.get(where)
+        before, after = submitted.get(where, "absent"), now.get(where, "absent")
         if before != after:
-            changed.append(f"{where} was {_shown(before)}, is now {_shown(after)}")
+            changed.append(f"{where} was {before}, is now {after}")
     return changed
-
-
-def _shown(amount: str | None) -> str:
-    return "absent" if amount is None else format_money(Decimal(amount))
 
 
 def check_submitted_changed(ctx: CheckContext) -> Iterator[Finding]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import LockedError
-from fundtracker.models import Grant, Submission
+from fundtracker.models import Allocation, Grant, Submission, Weight
 
 
 def open_submissions(session: Session, grant_id: int) -> list[Submission]:
@@ -128,4 +128,25 @@ def refuse_submitted_period(session: Session, grant: Grant, period: object, what
             f"cannot change {what}: the return for {submission.period} "
             f"(version {submission.version_number}) was submitted on "
             f"{submission.submitted_at:%d/%m/%Y}; reopen it first"
+        )
+
+
+def refuse_locked_priority(session: Session, priority_id: int, name: str, what: str) -> None:
+    """Refuse a change to a priority (``name``: 'priority P1 of plan KEY') that projects weigh
+    on while a return of their grant stands: the return shows it as it was submitted."""
+    found = session.execute(
+        select(Grant.reference, Submission)
+        .join(Submission, Submission.grant_id == Grant.id)
+        .join(Allocation, Allocation.grant_id == Grant.id)
+        .join(Weight, Weight.allocation_id == Allocation.id)
+        .where(Weight.priority_id == priority_id, Submission.reopened_at.is_(None))
+        .order_by(Submission.period_end.desc(), Grant.reference)
+        .limit(1)
+    ).first()
+    if found is not None:
+        reference, submission = found
+        raise LockedError(
+            f"{name}: cannot change its {what}: projects of grant {reference} weigh on it and "
+            f"the return for {submission.period} (version {submission.version_number}) has "
+            "been submitted; reopen it first"
         )

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fundtracker.errors import FieldError, NotFoundError, ValidationError
 from fundtracker.models import Plan, Priority, Weight
+from fundtracker.services.locks import refuse_locked_priority
 from fundtracker.setup_files import PlanSpec, PrioritySpec
 from fundtracker.storage import Database
 
@@ -25,7 +26,7 @@ def import_plan(db: Database, spec: PlanSpec, reason: str = "") -> tuple[Plan, b
         plan.name, plan.owner, plan.kind = spec.name, spec.owner, spec.kind
         plan.effective_from, plan.effective_to = spec.effective_from, spec.effective_to
         _refuse_dropping_weighted(session, plan, spec)
-        _apply_priorities(plan, spec.priorities)
+        _apply_priorities(session, plan, spec.priorities)
         session.flush()
         return plan, created
 
@@ -56,11 +57,14 @@ def _refuse_dropping_weighted(session: Session, plan: Plan, spec: PlanSpec) -> N
         )
 
 
-def _apply_priorities(plan: Plan, specs: list[PrioritySpec]) -> None:
+def _apply_priorities(session: Session, plan: Plan, specs: list[PrioritySpec]) -> None:
     existing = {p.code: p for p in plan.priorities}
     ordered: list[Priority] = []
     for position, spec in enumerate(specs):
         priority = existing.pop(spec.code, None) or Priority(code=spec.code)
+        if priority.id is not None and priority.title != spec.title:
+            name = f"priority {spec.code} of plan {plan.key}"
+            refuse_locked_priority(session, priority.id, name, "title")
         priority.title, priority.description = spec.title, spec.description
         priority.parent_code, priority.position = spec.parent, position
         ordered.append(priority)
