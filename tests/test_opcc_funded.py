@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from fundtracker.errors import ConflictError
 from fundtracker.models import FundedPartnership, ReceivedReturn
 from fundtracker.opcc.funded import return_findings
 from fundtracker.opcc.operations import AddFunded
@@ -87,16 +88,18 @@ def test_a_grant_reference_is_recorded_once(
     assert "--grant-reference: CRG-TM-2025 is already recorded as funding" in again.err
 
 
+FUNDED_VALUES = (
+    ("recipient", "Dartford CSP"),
+    ("grant_reference", "CRG-DA"),
+    ("award", Decimal("9000.00")),
+    ("start_date", date(2025, 4, 1)),
+    ("end_date", date(2026, 3, 31)),
+    ("return_frequency", "half-yearly"),
+)
+
+
 def test_funded_add_is_an_operation_with_an_undo(db: Database) -> None:
-    values = (
-        ("recipient", "Dartford CSP"),
-        ("grant_reference", "CRG-DA"),
-        ("award", Decimal("9000.00")),
-        ("start_date", date(2025, 4, 1)),
-        ("end_date", date(2026, 3, 31)),
-        ("return_frequency", "half-yearly"),
-    )
-    done = run_operation(db, AddFunded(values))
+    done = run_operation(db, AddFunded(FUNDED_VALUES))
     undone = undo(db, done)
     with db.read() as session:
         assert session.scalars(select(FundedPartnership)).all() == []
@@ -104,6 +107,62 @@ def test_funded_add_is_an_operation_with_an_undo(db: Database) -> None:
     with db.read() as session:
         [row] = session.scalars(select(FundedPartnership)).all()
     assert (row.grant_reference, row.return_frequency) == ("CRG-DA", "half-yearly")
+
+
+def test_funded_update_changes_only_the_flags_given_and_undoes_as_one_step(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_cli(capsys, str(db.url), *FUNDED)
+    done = run_cli(
+        capsys,
+        str(db.url),
+        "funded",
+        "update",
+        "CRG-TM-2025",
+        "--award",
+        "13,000",
+        "--returns",
+        "half-yearly",
+        "--format",
+        "json",
+    )
+    assert done.code == 0, done.err
+    assert done.json() == {
+        "recipient": "Tonbridge and Malling CSP",
+        "grant_reference": "CRG-TM-2025",
+        "award": "13000.00",
+        "start": "2025-04-01",
+        "end": "2026-03-31",
+        "returns": "half-yearly",
+    }
+    # A bad value is refused naming the flag, and nothing changes.
+    bad = run_cli(capsys, str(db.url), "funded", "update", "CRG-TM-2025", "--end", "2025-01-01")
+    assert (bad.code, "--end: the grant must end after it starts" in bad.err) == (1, True)
+    unknown = run_cli(capsys, str(db.url), "funded", "update", "CRG-NONE", "--award", "1")
+    assert unknown.code == 1
+    assert "no funded partnership has the grant reference CRG-NONE" in unknown.err
+    with db.read() as session:
+        [row] = session.scalars(select(FundedPartnership)).all()
+    assert (row.award, row.end_date, row.return_frequency) == (
+        Decimal("13000.00"),
+        date(2026, 3, 31),
+        "half-yearly",
+    )
+
+
+def test_a_funded_edit_is_undone_to_the_values_before(db: Database) -> None:
+    from fundtracker.opcc.operations import UpdateFunded
+
+    added = run_operation(db, AddFunded(FUNDED_VALUES)).result
+    changed = dict(FUNDED_VALUES) | {"award": Decimal("9500.00"), "recipient": "Dartford"}
+    done = run_operation(db, UpdateFunded(added.id, added.version, tuple(changed.items())))
+    undo(db, done)
+    with db.read() as session:
+        [row] = session.scalars(select(FundedPartnership)).all()
+    assert (row.recipient, row.award) == ("Dartford CSP", Decimal("9000.00"))
+    # An edit from a stale screen (the version seen before the undo) is refused.
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        run_operation(db, UpdateFunded(added.id, added.version, tuple(changed.items())))
 
 
 def receive_record(db: Database, reference: str, period: str, on: datetime) -> None:

@@ -12,12 +12,14 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -33,7 +35,7 @@ from ui.errors import log_file
 from ui.naming import named
 from ui.pages.base import Page
 from ui.settings import int_setting, recent_databases, settings
-from ui.workspace import GRANTS, Workspace
+from ui.workspace import GRANTS, RETURNS, Workspace
 
 LEDGER_SUFFIXES = (".csv", ".xlsx", ".txt")
 Resizable = QSplitter | QHeaderView  # what keeps its sizes between runs (saveState)
@@ -47,6 +49,15 @@ PAGES = (
     ("imports", "Imports"),
     ("audit", "Audit log"),
 )
+# The OPCC's side (issue 16): shown once the database records a funded partnership or a
+# received return, or when the officer asks for them (View menu); see docs/OPCC.md.
+OPCC_PAGES = (
+    ("received", "Received returns"),
+    ("funded", "Funded partnerships"),
+    ("county", "County"),
+)
+ALL_PAGES = PAGES + OPCC_PAGES
+OPCC_PAGES_SETTING = "view/opcc_pages"
 
 
 def make_page(workspace: Workspace, name: str) -> Page:
@@ -80,6 +91,18 @@ def make_page(workspace: Workspace, name: str) -> Page:
         from ui.pages.imports import ImportsPage
 
         return ImportsPage(workspace)
+    if name == "received":
+        from ui.pages.received import ReceivedPage
+
+        return ReceivedPage(workspace)
+    if name == "funded":
+        from ui.pages.funded import FundedPage
+
+        return FundedPage(workspace)
+    if name == "county":
+        from ui.pages.county import CountyPage
+
+        return CountyPage(workspace)
     from ui.pages.audit import AuditPage
 
     return AuditPage(workspace)
@@ -120,7 +143,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setMinimumWidth(140)
         self.sidebar.setMaximumWidth(240)
         self.stack = QStackedWidget()
-        for name, title in PAGES:
+        for name, title in ALL_PAGES:
             # Pages are built when first shown: the window opens without importing what
             # the other pages need (charts, workbooks, the ledger reader).
             self.stack.addWidget(named(QWidget(), f"placeholder-{name}"))
@@ -185,6 +208,14 @@ class MainWindow(QMainWindow):
             "&Find…", self.find_spend, QKeySequence.StandardKey.Find, "find"
         )
         self.preferences_action = self._action("&Preferences…", self.preferences, "Ctrl+,")
+        self.tables_action = self._action("Charts as &tables", self.show_charts_as_tables, "Ctrl+T")
+        self.tables_action.setCheckable(True)  # each chart gives way to the table of its figures
+        self.receive_action = self._action(
+            "&Receive returns…", self.receive_returns, "Ctrl+Shift+R"
+        )
+        self.receive_action.setEnabled(not self.workspace.read_only)
+        self.opcc_action = self._action("The &OPCC's pages", self.toggle_opcc_pages)
+        self.opcc_action.setCheckable(True)
         for action in (self.import_action, self.new_grant_action):
             action.setEnabled(not self.workspace.read_only)
 
@@ -195,7 +226,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
-        file.addActions([self.import_action, self.export_action])
+        file.addActions([self.import_action, self.export_action, self.receive_action])
         file.addSeparator()
         file.addActions([self.backup_action, self.restore_action])
         file.addSeparator()
@@ -209,6 +240,13 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for number, (name, title) in enumerate(PAGES, start=1):
             view.addAction(self._action(title, partial(self.show_page, name), f"Ctrl+{number}"))
+        view.addAction(self.tables_action)
+        view.addSeparator()
+        view.addAction(self.opcc_action)
+        self.opcc_view_actions = [
+            self._action(title, partial(self.show_page, name)) for name, title in OPCC_PAGES
+        ]
+        view.addActions(self.opcc_view_actions)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("Where is the error log?", self.show_log_location))
         help_menu.addAction(self._action("&About Fundtracker", self.about))
@@ -216,10 +254,13 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         toolbar = named(QToolBar("Main"), "mainToolbar")
         toolbar.setMovable(False)
+        toolbar.toggleViewAction().setVisible(False)  # always shown: nothing to hide it for
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
-        toolbar.addWidget(QLabel(" Grant: "))
+        grant_label = QLabel(" &Grant: ")
+        toolbar.addWidget(grant_label)
         self.grant_box = named(QComboBox(), "grantSelector")
+        grant_label.setBuddy(self.grant_box)  # Alt+G reaches it
         self.grant_box.setAccessibleName("Current grant")
         self.grant_box.setMinimumContentsLength(44)
         self.grant_box.currentIndexChanged.connect(
@@ -259,7 +300,7 @@ class MainWindow(QMainWindow):
         self.grant_box.setCurrentIndex(found if found >= 0 else 0)
         self.grant_box.blockSignals(False)
         self.workspace.set_grant(self.grant_box.currentData() or "")
-        self.show_welcome(self.grant_box.count() == 0)
+        self.show_opcc_pages()
 
     def show_welcome(self, shown: bool) -> None:
         self.body.setCurrentWidget(self.welcome if shown else self.splitter)
@@ -270,6 +311,37 @@ class MainWindow(QMainWindow):
     def _on_changed(self, kinds: frozenset[str]) -> None:
         if GRANTS in kinds:
             self.fill_grants()
+        elif RETURNS in kinds:
+            self.show_opcc_pages()
+
+    def show_opcc_pages(self) -> None:
+        """The OPCC's pages show once it has funded or received anything, or when asked for.
+        A database with no grant of its own (the OPCC's) then shows only them, never the
+        welcome page that would set up a partnership's grant."""
+        from fundtracker.presenters.opcc import opcc_in_use
+
+        in_use = opcc_in_use(self.db)
+        asked = settings().value(OPCC_PAGES_SETTING, False, type=bool)
+        shown = in_use or asked is True
+        self.opcc_action.setChecked(shown)
+        self.opcc_action.setEnabled(not in_use)  # what the database holds stays in sight
+        no_grant = self.grant_box.count() == 0
+        opcc = {name for name, _title in OPCC_PAGES}
+        for row, (name, _title) in enumerate(ALL_PAGES):
+            hidden = not shown if name in opcc else (no_grant and shown and name != "audit")
+            self.sidebar.item(row).setHidden(hidden)
+        for action in self.opcc_view_actions:
+            action.setVisible(shown)
+        self.show_welcome(no_grant and not shown)
+        current = self.sidebar.currentItem()
+        if shown and (current is None or current.isHidden()):
+            self.show_page("received" if no_grant else "dashboard")
+
+    def toggle_opcc_pages(self) -> None:
+        settings().setValue(OPCC_PAGES_SETTING, self.opcc_action.isChecked())
+        self.show_opcc_pages()
+        if self.opcc_action.isChecked():
+            self.show_page("received")
 
     def _select_grant(self, reference: str) -> None:
         """The selector shows the workspace's current grant, whoever changed it."""
@@ -282,11 +354,11 @@ class MainWindow(QMainWindow):
     def page(self, name: str) -> Page:
         """The page called ``name``, built (and its remembered sizes restored) on first use."""
         if name not in self.pages:
-            number = [n for n, _t in PAGES].index(name)
+            number = [n for n, _t in ALL_PAGES].index(name)
             page = make_page(self.workspace, name)
             self.pages[name] = page
             placeholder = self.stack.widget(number)
-            self.stack.insertWidget(number, page)
+            self.stack.insertWidget(number, scrolling(page))
             if placeholder is not None:  # always there: every page starts as a placeholder
                 self.stack.removeWidget(placeholder)
                 placeholder.deleteLater()
@@ -294,16 +366,16 @@ class MainWindow(QMainWindow):
         return self.pages[name]
 
     def _show_row(self, row: int) -> None:
-        if 0 <= row < len(PAGES):
-            self.page(PAGES[row][0])
+        if 0 <= row < len(ALL_PAGES):
+            self.page(ALL_PAGES[row][0])
             self.stack.setCurrentIndex(row)
 
     def show_page(self, name: str) -> Page:
-        self.sidebar.setCurrentRow([n for n, _t in PAGES].index(name))
+        self.sidebar.setCurrentRow([n for n, _t in ALL_PAGES].index(name))
         return self.page(name)
 
     def current_page(self) -> str:  # the name of the page shown
-        return PAGES[self.sidebar.currentRow()][0]
+        return ALL_PAGES[self.sidebar.currentRow()][0]
 
     # --- actions -------------------------------------------------------------------------
 
@@ -354,11 +426,26 @@ class MainWindow(QMainWindow):
         if export is not None:
             export()
 
+    def receive_returns(self) -> None:
+        if not self.opcc_action.isChecked():
+            self.opcc_action.setChecked(True)
+            self.toggle_opcc_pages()
+        page = self.show_page("received")
+        choose = getattr(page, "choose_files", None)
+        if choose is not None:
+            choose()
+
     def find_spend(self) -> None:  # not find(), which QWidget has for a window id
         page = self.show_page("spending")
         focus = getattr(page, "focus_find", None)
         if focus is not None:
             focus()
+
+    def show_charts_as_tables(self) -> None:
+        page = self.show_page("dashboard")
+        show_tables = getattr(page, "show_tables", None)
+        if show_tables is not None:
+            show_tables(self.tables_action.isChecked())
 
     def preferences(self) -> None:
         from ui.preferences import PreferencesDialog
@@ -463,6 +550,16 @@ class MainWindow(QMainWindow):
         if self.remember_state:
             self.save_state()
         super().closeEvent(event)
+
+
+def scrolling(page: Page) -> QScrollArea:
+    """The page in a scroll area: with a large font (200%) it scrolls rather than squeezing
+    its labels and buttons until their text is clipped."""
+    area = named(QScrollArea(), f"scroll-{page.name}")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area
 
 
 def _remembered(name: str, page: Page) -> dict[str, Resizable]:

@@ -12,7 +12,7 @@ from fundtracker.cli.report_commands import print_findings
 from fundtracker.dates import local_date, parse_date
 from fundtracker.money import format_money
 from fundtracker.opcc import county, funded, receiving
-from fundtracker.opcc.operations import AddFunded, ReceiveReturns
+from fundtracker.opcc.operations import AddFunded, ReceiveReturns, UpdateFunded
 from fundtracker.operations import run_operation
 from fundtracker.periods import Period
 
@@ -53,6 +53,16 @@ def _register_funded(subparsers: Any) -> None:
     add.add_argument("--reason", default="", help="why (kept in the audit log)")
     add_format_option(add, "text", "json")
     add.set_defaults(handler=run_funded_add)
+    update = group.add_parser("update", help="change a funded partnership's details")
+    update.add_argument("reference", metavar="REF", help="its grant reference")
+    update.add_argument("--recipient", metavar="NAME")
+    update.add_argument("--grant-reference", dest="grant_reference", metavar="REF")
+    for flag in ("award", "start", "end"):
+        update.add_argument(f"--{flag}", metavar=flag[0].upper())
+    update.add_argument("--returns", metavar="quarterly|half-yearly|annual")
+    update.add_argument("--reason", default="", help="why (kept in the audit log)")
+    add_format_option(update, "text", "json")
+    update.set_defaults(handler=run_funded_update)
     listing = group.add_parser("list", help="the funded partnerships")
     add_format_option(listing, "table", "json")
     listing.set_defaults(handler=run_funded_list)
@@ -60,7 +70,7 @@ def _register_funded(subparsers: Any) -> None:
     check.add_argument("--on", default=None, metavar="DATE", help="as at this day (today)")
     add_format_option(check, "text", "json")
     check.set_defaults(handler=run_funded_check)
-    for parser in (add, listing, check):
+    for parser in (add, update, listing, check):
         add_database_option(parser)
 
 
@@ -136,6 +146,21 @@ def run_funded_add(ctx: Context) -> int:
         ctx.print_json(funded.funded_json(row))
     else:
         ctx.print(f"recorded {row.grant_reference} ({row.recipient}), {format_money(row.award)}")
+    return 0
+
+
+def run_funded_update(ctx: Context) -> int:
+    """Only the flags given change; the rest stay as recorded."""
+    args = ctx.args
+    row = funded.find_funded(ctx.db, args.reference)
+    given = {key: getattr(args, key) for key in funded.FIELDS if getattr(args, key) is not None}
+    values = funded.parse_funded({**funded.funded_json(row), **given})
+    operation = UpdateFunded(row.id, row.version, tuple(values.items()))
+    row = run_operation(ctx.db, operation, args.reason).result
+    if args.format == "json":
+        ctx.print_json(funded.funded_json(row))
+    else:
+        ctx.print(f"updated {row.grant_reference} ({row.recipient}), {format_money(row.award)}")
     return 0
 
 

@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 
 from fundtracker.checks import Finding
 from fundtracker.dates import parse_date
-from fundtracker.errors import FundtrackerError, ValidationError
+from fundtracker.errors import FundtrackerError, NotFoundError, ValidationError
 from fundtracker.models import RETURN_FREQUENCIES, FundedPartnership, ReceivedReturn
 from fundtracker.money import money_str, parse_money
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.settings import RETURN_DUE_DAYS, read_setting
 from fundtracker.storage import Database
+
+# What the officer types for a funded partnership, by its flag's name (--grant-reference).
+FIELDS = ("recipient", "grant_reference", "award", "start", "end", "returns")
 
 
 def parse_funded(raw: dict[str, str]) -> dict[str, Any]:
@@ -56,23 +59,29 @@ def parse_funded(raw: dict[str, str]) -> dict[str, Any]:
 
 def add_funded(session: Session, values: dict[str, Any]) -> FundedPartnership:
     """Record a funded partnership (inside a unit of work); one per grant reference."""
-    taken = session.scalar(
-        select(FundedPartnership).where(
-            FundedPartnership.grant_reference == values["grant_reference"]
-        )
-    )
-    if taken is not None:
-        raise ValidationError(
-            f"--grant-reference: {values['grant_reference']} is already recorded as funding "
-            f"{taken.recipient}"
-        )
+    refuse_taken_reference(session, values["grant_reference"])
     row = FundedPartnership(**values)
     session.add(row)
     session.flush()
     return row
 
 
+def refuse_taken_reference(session: Session, reference: str, own_id: int | None = None) -> None:
+    """One funded partnership per grant reference (its returns are matched by it)."""
+    taken = session.scalar(
+        select(FundedPartnership).where(
+            FundedPartnership.grant_reference == reference, FundedPartnership.id != own_id
+        )
+    )
+    if taken is not None:
+        raise ValidationError(
+            f"--grant-reference: {reference} is already recorded as funding {taken.recipient}"
+        )
+
+
 def funded_json(row: FundedPartnership) -> dict[str, Any]:
+    """The fields as ``funded list --format json`` gives them, and as an edit starts from:
+    the officer's own words (parse_funded reads them back)."""
     return {
         "recipient": row.recipient,
         "grant_reference": row.grant_reference,
@@ -81,6 +90,16 @@ def funded_json(row: FundedPartnership) -> dict[str, Any]:
         "end": row.end_date.isoformat(),
         "returns": row.return_frequency,
     }
+
+
+def find_funded(db: Database, reference: str) -> FundedPartnership:
+    with db.read() as session:
+        row = session.scalar(
+            select(FundedPartnership).where(FundedPartnership.grant_reference == reference)
+        )
+    if row is None:
+        raise NotFoundError(f"no funded partnership has the grant reference {reference}")
+    return row
 
 
 def list_funded(db: Database) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import ConflictError
@@ -16,12 +17,14 @@ from fundtracker.models import FundedPartnership, ReceivedReturn
 from fundtracker.opcc.receiving import (
     RefusedReturn,
     Stored,
+    VerifiedReturn,
     refused_file,
     store,
     verify_workbook,
 )
 from fundtracker.operations import (
     Changes,
+    Expected,
     Kind,
     Operation,
     RowState,
@@ -57,8 +60,7 @@ class ReceiveReturns(Operation):
             except RefusedReturn as exc:
                 done.append(Stored(refused_file(Path(path), str(exc))))
                 continue
-            with db.unit_of_work() as session:
-                done.append(store(session, verified, self.at))
+            done.append(_store_once(db, verified, self.at))
         with db.unit_of_work() as session:
             added = tuple(
                 (s.added_id, row_state(session.get_one(ReceivedReturn, s.added_id)))
@@ -71,6 +73,18 @@ class ReceiveReturns(Operation):
         before = tuple(state for s in done for state in s.superseded if state[0] not in ids)
         inverse = ForgetReceived(added, before) if added else None
         return changes(self.description, None, RECEIVED, inverse, [s.outcome for s in done])
+
+
+def _store_once(db: Database, verified: VerifiedReturn, at: datetime | None) -> Stored:
+    """Store one verified return. On a shared server another officer may receive the same
+    file at the same moment: the second insert then waits for the first and breaks a unique
+    key. Stored again, it finds the first one's row and gives the usual "already" answer."""
+    try:
+        with db.unit_of_work() as session:
+            return store(session, verified, at)
+    except IntegrityError:
+        with db.unit_of_work() as session:
+            return store(session, verified, at)
 
 
 def _set_statuses(session: Session, statuses: StatusState) -> StatusState:
@@ -198,3 +212,32 @@ class RemoveFunded(Operation):
             )
             session.delete(row)
         return changes(self.description, None, FUNDED, AddFunded(values))
+
+
+@dataclass(frozen=True)
+class UpdateFunded(Operation):
+    """Change a funded partnership's details (its award, dates, how often it reports)."""
+
+    row_id: int
+    expected: Expected  # the version the officer saw, or the row an undo left
+    values: tuple[tuple[str, Any], ...]  # every FundedPartnership field, checked by the caller
+
+    @property
+    def description(self) -> str:
+        return f"Edit funded partnership {dict(self.values)['grant_reference']}"
+
+    def run(self, db: Database) -> Changes:
+        from fundtracker.opcc.funded import refuse_taken_reference
+
+        with db.unit_of_work() as session:
+            row = expect_version(
+                session, FundedPartnership, self.row_id, self.expected, "the funded partnership"
+            )
+            fields = dict(self.values)
+            refuse_taken_reference(session, fields["grant_reference"], row.id)
+            was = tuple((key, getattr(row, key)) for key in fields)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            session.flush()
+            inverse = UpdateFunded(row.id, row_state(row), was)
+        return changes(self.description, None, FUNDED, inverse, row)

@@ -1,0 +1,153 @@
+"""Received returns (the OPCC's side, issue 16): receive partnerships' workbooks — chosen, or
+dropped on the page —, see what became of each file, and every return received so far."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout
+
+from fundtracker.opcc.operations import ReceiveReturns
+from fundtracker.operations import Changes, run_operation
+from fundtracker.presenters.opcc import (
+    OutcomeRow,
+    ReceivedRow,
+    outcome_rows,
+    outcome_summary,
+    received_rows,
+)
+from ui.models.table import Column, RowsModel
+from ui.naming import labelled, named
+from ui.operations import Progress, run_in_background
+from ui.pages.base import Page, notice
+from ui.workspace import RETURNS, Workspace
+
+WORKBOOKS = ".xlsx"
+OUTCOME_COLUMNS: list[Column[OutcomeRow]] = [
+    Column("File", lambda r: r.file),
+    Column("Outcome", lambda r: r.status),
+    Column("Return", lambda r: r.what),
+    Column("Why", lambda r: r.reason, tooltip=lambda r: r.reason),
+]
+RECEIVED_COLUMNS: list[Column[ReceivedRow]] = [
+    Column("Partnership", lambda r: r.recipient),
+    Column("Grant reference", lambda r: r.grant_reference),
+    Column("Period", lambda r: r.period),
+    Column("Version", lambda r: str(r.version), numeric=True),
+    Column("Status", lambda r: r.status),
+    Column("Prepared by", lambda r: r.prepared_by),
+    Column("Received on", lambda r: r.received_on),
+    Column("File", lambda r: r.file),
+    Column("File SHA-256", lambda r: r.sha_short, tooltip=lambda r: r.file_sha256),
+]
+
+
+def rows_table(name: str, accessible: str, model: RowsModel[Any]) -> QTableView:
+    table = labelled(named(QTableView(), name), accessible)
+    table.setModel(model)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    return table
+
+
+class ReceivedPage(Page):
+    name = "received"
+    title = "Received returns"
+    kinds = frozenset({RETURNS})
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.setAcceptDrops(True)
+        self.receiving = False
+        layout = QVBoxLayout(self)
+        self.receive_button = labelled(QPushButton("Receive returns…"), "Receive returns")
+        self.receive_button.setToolTip(
+            "Choose partnerships' return workbooks: each is verified against its checksum "
+            "and stored (or drop the files on this page)"
+        )
+        self.receive_button.clicked.connect(self.choose_files)
+        self.receive_button.setEnabled(not workspace.read_only)
+        layout.addLayout(self.heading("Received returns", self.receive_button))
+        layout.addWidget(
+            notice(
+                "Drop partnerships' submitted return workbooks here, or choose Receive "
+                "returns…. Each is checked against its checksum; a newer version supersedes "
+                "the one before (both are kept). Ctrl+Z undoes a whole batch."
+            )
+        )
+        self.summary = labelled(named(QLabel(), "receiveSummary"), "What the last batch did")
+        layout.addWidget(self.summary)
+        self.outcomes = RowsModel(OUTCOME_COLUMNS, self)
+        self.outcome_table = rows_table(
+            "receiveOutcomes", "What became of each file", self.outcomes
+        )
+        self.received = RowsModel(RECEIVED_COLUMNS, self)
+        self.received_table = rows_table("receivedTable", "Returns received", self.received)
+        splitter = named(QSplitter(Qt.Orientation.Vertical), "receivedSplitter")
+        splitter.addWidget(self.outcome_table)
+        splitter.addWidget(self.received_table)
+        splitter.setSizes([160, 480])
+        layout.addWidget(splitter, 1)
+        self.outcome_table.setVisible(False)
+
+    def busy(self) -> bool:
+        return super().busy() or self.receiving
+
+    def reload(self) -> None:
+        self.received.set_rows(received_rows(self.db))
+        self.received_table.resizeColumnsToContents()
+
+    # --- receiving -------------------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Receive returns", "", f"Excel workbooks (*{WORKBOOKS});;All files (*)"
+        )
+        if paths:
+            self.receive([Path(p) for p in paths])
+
+    def receive(self, paths: Sequence[Path]) -> None:
+        """Verify and store the files as one step (one undo), off the GUI thread."""
+        if self.workspace.read_only or self.receiving or not paths:
+            return
+        operation = ReceiveReturns(tuple(str(p) for p in paths))
+        self.receiving = True
+
+        def work(_progress: Progress) -> Changes:
+            return run_operation(self.db, operation)
+
+        def done(changes: Changes) -> None:
+            self.receiving = False
+            self.workspace.record(changes, self)
+            self.show_outcomes(changes.result)
+
+        def failed(error: Exception) -> None:
+            self.receiving = False
+            self.summary.setText(f"Nothing was received: {error}")
+
+        label = f"Receiving {len(paths)} return file{'s' if len(paths) != 1 else ''}…"
+        run_in_background(self, label, work, done, failed, cancellable=False)
+
+    def show_outcomes(self, outcomes: Any) -> None:
+        self.outcomes.set_rows(outcome_rows(outcomes))
+        self.outcome_table.setVisible(True)
+        self.outcome_table.resizeColumnsToContents()
+        self.summary.setText(outcome_summary(outcomes))
+        self.show_status(outcome_summary(outcomes), 10000)
+
+    # --- drag and drop ---------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.toLocalFile().lower().endswith(WORKBOOKS) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.receive(paths)
