@@ -7,6 +7,7 @@ fresh PostgreSQL database instead of a SQLite file.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 
@@ -31,6 +32,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/ui/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def leaks_found_where_they_happen() -> Iterator[None]:
+    """Collect garbage after each test, so a file or connection a test leaves open in a
+    reference cycle raises its ResourceWarning (an error here) in that test's teardown, not
+    at random in whichever later test the collector happens to run (a flaky CI failure)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -266,9 +266,19 @@ def test_cli_close_reopen_and_the_year_end_block(
     assert _closed_at(year) is None
 
 
-def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path: Path) -> None:
+def _summary_rows(path: Path) -> list[tuple[object, ...]]:
+    """The Summary sheet's rows; the read-only workbook is closed, or its file handle would
+    be found unclosed by a later test's garbage collection (a ResourceWarning, an error)."""
     import openpyxl
 
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book["Summary"].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path: Path) -> None:
     from fundtracker.periods import Period
     from fundtracker.returns.submission import export_return
 
@@ -276,8 +286,7 @@ def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path:
     _release_commitments(year)
     export_return(year, "Y-1", Period.parse("2025/26-Q4"), out, submit=True)
     close_grant(year, "Y-1")  # the real submission satisfies the closing rule
-    sheet = openpyxl.load_workbook(out, read_only=True)["Summary"]
-    rows = {row[0]: (*row, None)[1] for row in sheet.iter_rows(values_only=True) if row}
+    rows = {row[0]: (*row, None)[1] for row in _summary_rows(out) if row}
     assert "Year end" in rows
     # As worked out above: 10,000; 9,000; 6,800; 3,200; 2,200; 0.
     assert rows["Year end: award"] == 10000
@@ -289,9 +298,5 @@ def test_final_return_summary_has_the_year_end_section(year: Database, tmp_path:
 
     q3 = tmp_path / "q3.xlsx"
     export_return(year, "Y-1", Period.parse("2025/26-Q3"), q3)
-    q3_rows = [
-        r[0]
-        for r in openpyxl.load_workbook(q3, read_only=True)["Summary"].iter_rows(values_only=True)
-        if r
-    ]
+    q3_rows = [r[0] for r in _summary_rows(q3) if r]
     assert "Year end" not in q3_rows

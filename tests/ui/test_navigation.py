@@ -134,7 +134,8 @@ def test_evidence_pack_is_written_off_the_gui_thread(
     monkeypatch.setattr(page, "_ask_path", lambda *a: out)
     page.evidence_pack()
     qtbot.waitUntil(out.exists, timeout=15_000)
-    names = zipfile.ZipFile(out).namelist()
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
     assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".csv") for n in names)
 
 
