@@ -24,6 +24,7 @@ from fundtracker.errors import FundtrackerError
 def _command_modules() -> list[object]:
     from fundtracker.cli import (
         backup_commands,
+        board_commands,
         import_commands,
         opcc_commands,
         report_commands,
@@ -42,6 +43,7 @@ def _command_modules() -> list[object]:
         backup_commands,
         import_commands,
         return_commands,
+        board_commands,
         virement_commands,
         year_commands,  # adds to setup_commands' grant command
         rule_commands,  # adds to import_commands' rule command

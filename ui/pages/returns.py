@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.checks import run_checks
+from fundtracker.errors import FundtrackerError
 from fundtracker.figures import AllocationFigures, Report, build_report
 from fundtracker.models import Narrative
 from fundtracker.money import format_money, money_str, parse_money
@@ -36,6 +37,7 @@ from fundtracker.operations.returns import ReopenReturn, SubmitReturn
 from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
+from fundtracker.returns.board_report import build_board_report
 from fundtracker.returns.evidence import write_evidence_pack
 from fundtracker.returns.narratives import get_narratives, project_rag
 from fundtracker.returns.submission import (
@@ -47,7 +49,9 @@ from fundtracker.services.grants import load_grant
 from fundtracker.services.plans import list_plans
 from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
 from ui import dialogs
+from ui.board_report_pdf import write_board_report
 from ui.delegates import ChoiceDelegate
+from ui.errors import show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
 from ui.operations import Progress, run_in_background
@@ -202,6 +206,9 @@ class ReturnsPage(Page):
         self.submit_button = QPushButton("Submit…")
         self.reopen_button = QPushButton("Reopen…")
         self.pack_button = QPushButton("Evidence pack…")
+        self.board_button = named(QPushButton("Board report…"), "boardReport")
+        self.board_button.setToolTip("Two to four A4 pages for the partnership's board (PDF)")
+        self.board_button.clicked.connect(self.board_report)
         self.year_button = named(QPushButton("Close the year…"), "closeYear")
         self.year_button.clicked.connect(self.close_or_reopen_year)
         self.next_year_button = named(QPushButton("Start next year's grant…"), "startNextYear")
@@ -217,6 +224,7 @@ class ReturnsPage(Page):
         buttons.addWidget(self.year_button)
         buttons.addWidget(self.next_year_button)
         buttons.addWidget(self.pack_button)
+        buttons.addWidget(self.board_button)
         layout.addLayout(buttons)
         self.figures = QGridLayout()
         self.figure_labels: dict[str, QLabel] = {}
@@ -478,3 +486,31 @@ class ReturnsPage(Page):
             )
 
         run_in_background(self, "Writing the evidence pack…", work, done, cancellable=False)
+
+    def board_report(self) -> None:
+        if not self.current_period_text():
+            return
+        name = f"board-report-{self.workspace.grant}-{self.current_period_text()}.pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the board report", name.replace("/", "-"), "PDF documents (*.pdf)"
+        )
+        if path:
+            self.board_report_to(Path(path))
+
+    def board_report_to(self, path: Path) -> None:
+        """The figures are read off the GUI thread; the pages are drawn on it (Qt's painting)."""
+        reference, period = self.workspace.grant, self.period()
+
+        def work(_progress: Progress) -> Any:
+            return build_board_report(self.db, reference, period)
+
+        def done(report: Any) -> None:
+            try:
+                pages = write_board_report(report, path)
+            except OSError as exc:
+                problem = f"the board report cannot be written to {path}: {exc.strerror or exc}"
+                show_error(self, FundtrackerError(problem))
+                return
+            self.show_status(f"Board report ({pages} pages) written to {path}", 10000)
+
+        run_in_background(self, "Gathering the board report…", work, done, cancellable=False)
