@@ -45,6 +45,8 @@ MARGIN = 40.0
 WIDTH = PAGE.width() - 2 * MARGIN
 FOOTER = 34.0  # room kept at the bottom of each page for the footer
 GAP = 14.0
+ROW = 24.0  # a chart row, at least
+LABEL_W, BADGE_W, FIGURES_W = 150.0, 24.0, 160.0  # a chart row's columns beside the bar
 
 INK = QColor("#1a1a1a")
 MUTED = QColor("#555555")
@@ -213,50 +215,45 @@ class _Layout:
         self.y += rows * (height + gap) + GAP - gap
 
     def _chart(self, chart: Chart, with_rag: bool) -> None:
-        legend_font, label_font, figure_font = _font(7.5), _font(8), _font(7.5)
-        label_w, rag_w, text_w = 150.0, 22.0 if with_rag else 0.0, 160.0
-        bar_w = WIDTH - label_w - rag_w - text_w - 12
-        row_h = 24.0
+        legend_font = _font(7.5)
         legend_h = self.height(chart.legend, legend_font, WIDTH)
-        whole = legend_h + 4 + row_h * max(len(chart.bars), 1)
+        whole = legend_h + 4 + ROW * max(len(chart.bars), 1)
         # The whole chart on one page when a page can hold it.
         self.heading(chart.title, min(whole, PAGE.height() / 2))
         self.paragraph(chart.legend, legend_font, MUTED)
         self.y += 4
         if not chart.bars:
-            self.paragraph("Nothing to show yet.", label_font)
+            self.paragraph("Nothing to show yet.", _font(8))
             return
         largest = max(max(b.budget, b.spent + b.committed) for b in chart.bars)
+        bar_w = WIDTH - LABEL_W - BADGE_W - FIGURES_W - 12
         scale = bar_w / float(largest) if largest > 0 else 0.0
         for bar in chart.bars:
-            self.room(row_h)
-            top = self.y
-            self.page.append(
-                _text(
-                    bar.label,
-                    label_font,
-                    QRectF(MARGIN, top, label_w - 6, row_h),
-                    INK,
-                    WRAP | int(Qt.AlignmentFlag.AlignVCenter),
-                )
-            )
-            bar_rect = QRectF(MARGIN + label_w, top + 6, bar_w, row_h - 12)
-            self.page.append(_bar(bar, bar_rect, scale))
-            x = MARGIN + label_w + bar_w + 6
-            if with_rag and bar.rag:
-                self.page.append(_rag_badge(bar.rag, QRectF(x, top + 4, 18, row_h - 8)))
-            colour = OVER if bar.over_budget else INK
-            self.page.append(
-                _text(
-                    bar.text,
-                    figure_font,
-                    QRectF(x + rag_w + 6 - (0 if with_rag else 6), top, text_w, row_h),
-                    colour,
-                    WRAP | int(Qt.AlignmentFlag.AlignVCenter),
-                )
-            )
-            self.y += row_h
+            self._chart_row(bar, bar_w, scale, with_rag)
         self.y += GAP
+
+    def _chart_row(self, bar: Bar, bar_w: float, scale: float, with_rag: bool) -> None:
+        """Label, bar, RAG badge and figures; the row grows to hold a long label or figures."""
+        label_font, figure_font = _font(8), _font(7.5)
+        middle = WRAP | int(Qt.AlignmentFlag.AlignVCenter)
+        height = max(
+            ROW,
+            self.height(bar.label, label_font, LABEL_W - 6) + 6,
+            self.height(bar.text, figure_font, FIGURES_W) + 6,
+        )
+        self.room(height)
+        top, centre = self.y, self.y + height / 2
+        label = QRectF(MARGIN, top, LABEL_W - 6, height)
+        self.page.append(_text(bar.label, label_font, label, INK, middle))
+        bar_rect = QRectF(MARGIN + LABEL_W, centre - 6, bar_w, 12)
+        self.page.append(_bar(bar, bar_rect, scale))
+        x = MARGIN + LABEL_W + bar_w + 6
+        if with_rag and bar.rag:
+            self.page.append(_rag_badge(bar.rag, QRectF(x, centre - 8, 18, 16)))
+        figures = QRectF(x + BADGE_W, top, FIGURES_W, height)
+        colour = OVER if bar.over_budget else INK
+        self.page.append(_text(bar.text, figure_font, figures, colour, middle))
+        self.y += height
 
     def _outcomes(self) -> None:
         rows = self.report.outcomes
