@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fundtracker.dates import local_date
 from fundtracker.demo import GRANT_REFERENCE
 from fundtracker.figures import build_report
 from fundtracker.money import format_money
@@ -86,7 +87,7 @@ def test_a_submitted_return_is_reported_from_its_snapshot(
     )
     board = build_board_report(demo_db, GRANT_REFERENCE, Q3)
     assert (board.status, board.version, board.checksum) == ("Submitted", 1, result.checksum)
-    assert board.prepared == f"Prepared by J Smith on {date.today():%d/%m/%Y}"
+    assert board.prepared == f"Prepared by J Smith on {local_date():%d/%m/%Y}"  # the officer's day
     assert board.return_status == "Return submitted, version 1"
     # A01's forecast is £6,546.94 on £8,000.00: 18% under, so the return computed Red.
     assert [n.heading for n in board.narratives] == ["A01 Youth diversion programme — RAG R (Red)"]
