@@ -13,7 +13,8 @@ from fundtracker.checks import ERROR, WARNING, run_checks
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.money import format_money
 from fundtracker.periods import Period
-from fundtracker.returns import evidence, narratives, reader, submission
+from fundtracker.returns import evidence, narratives, reader, submission, template
+from fundtracker.returns.workbook import write_return
 
 T = TypeVar("T")
 
@@ -32,6 +33,7 @@ def register(subparsers: Any) -> None:
         "listed first but do not stop it)",
     )
     export.add_argument("--prepared-by", metavar="NAME", help="default: your user name")
+    add_template_options(export, "fill in the funder's own template instead (with --map)")
     export.set_defaults(handler=run_export)
 
     group = subparsers.add_parser("return", help="submitted returns").add_subparsers(
@@ -80,10 +82,37 @@ def register(subparsers: Any) -> None:
 
     read = subparsers.add_parser("read-return", help="read a return workbook back")
     read.add_argument("file", type=Path, metavar="FILE")
+    add_template_options(read, "read a funder's template filled in by export-return (with --map)")
     add_format_option(read, "text", "json")
     read.set_defaults(handler=run_read)
     for parser in (export, listing, reopen, set_narrative, attach, pack, read):
         add_database_option(parser)
+
+
+def add_template_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--template", type=Path, metavar="FILE.xlsx", help=what)
+    parser.add_argument(
+        "--map", type=Path, metavar="MAP.toml", help="where each figure goes in the template"
+    )
+
+
+def _template(ctx: Context) -> template.ReturnTemplate | None:
+    """The funder's template and its map, checked against each other; None without them."""
+    given, the_map = ctx.args.template, ctx.args.map
+    if given is None and the_map is None:
+        return None
+    if given is None or the_map is None:
+        raise UsageError("--template and --map go together: give both")
+    for path in (given, the_map):
+        if not path.is_file():
+            raise UsageError(f"cannot read {path}: no such file")
+    out: Path | None = getattr(ctx.args, "out", None)
+    if out is not None and out.suffix.lower() != given.suffix.lower():
+        raise UsageError(
+            f"{out.name} must end {given.suffix} like the template (Excel refuses a "
+            "workbook whose name does not say whether it holds macros)"
+        )
+    return template.ReturnTemplate.load(given, the_map)
 
 
 def _writing(out: Path, action: Callable[[], T]) -> T:
@@ -99,6 +128,8 @@ def _writing(out: Path, action: Callable[[], T]) -> T:
 def run_export(ctx: Context) -> int:
     args = ctx.args
     period = Period.parse(args.period)
+    funders = _template(ctx)  # a map that does not fit is refused before anything else
+    writer = funders.write if funders else write_return
     if args.submit and not _already_submitted(ctx, args.grant, period):
         # Errors and warnings alike (issue 13): an overspend warning must be seen before
         # the return goes; the findings are listed, errors first, and submitting goes on.
@@ -115,7 +146,13 @@ def run_export(ctx: Context) -> int:
     result = _writing(
         args.out,
         lambda: submission.export_return(
-            ctx.db, args.grant, period, args.out, prepared_by=args.prepared_by, submit=args.submit
+            ctx.db,
+            args.grant,
+            period,
+            args.out,
+            prepared_by=args.prepared_by,
+            submit=args.submit,
+            writer=writer,
         ),
     )
     if result.newly_submitted:
@@ -225,8 +262,9 @@ def run_pack(ctx: Context) -> int:
 
 
 def run_read(ctx: Context) -> int:
+    funders = _template(ctx)
     try:
-        report = reader.read_return(ctx.args.file)
+        report = funders.read(ctx.args.file) if funders else reader.read_return(ctx.args.file)
     except reader.UnreadableReturnError as exc:
         raise UsageError(str(exc)) from exc
     if ctx.args.format == "json":
@@ -235,6 +273,7 @@ def run_read(ctx: Context) -> int:
     summary = report["summary"]
     ctx.print(f"{report['grant']} {report['period']} ({report['return']['status'] or 'no status'})")
     for key in ("award", "spend_to_date", "committed", "forecast_outturn"):
-        ctx.print(f"  {key.replace('_', ' ')}: {format_money(Decimal(summary[key]))}")
+        if summary.get(key) is not None:  # a funder's template may not show every figure
+            ctx.print(f"  {key.replace('_', ' ')}: {format_money(Decimal(summary[key]))}")
     ctx.print(f"  projects: {len(report['allocations'])}")
     return 0

@@ -11,6 +11,7 @@ longer gives them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +34,9 @@ from fundtracker.storage import Database
 
 DRAFT = "Draft"
 SUBMITTED = "Submitted"
+# Renders a return document to a file: (target, document, status, checksum, version). Our own
+# workbook (workbook.write_return) or the funder's template filled in (template.py).
+ReturnWriter = Callable[[Path, dict[str, Any], str, str, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,12 @@ def export_return(
     prepared_by: str | None = None,
     submit: bool = False,
     today: date | None = None,
+    writer: ReturnWriter = write_return,
 ) -> ExportResult:
     """Write the period's return workbook to ``out``; with ``submit``, record it as submitted.
+
+    ``writer`` renders it (the funder's template filled in, for one); a writer that refuses
+    the document raises before anything is written, and the submission is not recorded.
 
     A period already submitted (and not reopened) is re-exported from its snapshot; submitting
     it again is refused until it is reopened. Check errors do not stop a submission: callers
@@ -100,7 +108,7 @@ def export_return(
     who = prepared_by or db.os_user
     on = today or local_date()  # the officer's date: "Prepared on" is read by people
     if submit:
-        return _submit(db, grant_reference, period, out, who, on)
+        return _submit(db, grant_reference, period, out, who, on, writer)
     with db.read() as session:
         grant = get_grant(session, grant_reference)
         standing = submitted_for_period(session, grant.id, str(period))
@@ -112,7 +120,7 @@ def export_return(
         else:
             document = build_return(db, session, grant_reference, period, who, on)
             result = ExportResult(DRAFT, None, "", document, False)
-    write_return(out, result.document, result.status, result.checksum, result.version)
+    writer(out, result.document, result.status, result.checksum, result.version)
     return result
 
 
@@ -126,7 +134,13 @@ def preview(db: Database, grant_reference: str, period: Period) -> dict[str, Any
 
 
 def _submit(
-    db: Database, grant_reference: str, period: Period, out: Path, who: str, on: date
+    db: Database,
+    grant_reference: str,
+    period: Period,
+    out: Path,
+    who: str,
+    on: date,
+    writer: ReturnWriter,
 ) -> ExportResult:
     with atomic_path(out) as temporary, db.unit_of_work(f"return {period} submitted") as session:
         grant = get_grant(session, grant_reference)  # first statement: takes the write lock
@@ -140,7 +154,7 @@ def _submit(
         document = build_return(db, session, grant_reference, period, who, on)
         digest = checksum(document)
         version = _next_version(session, grant, period)
-        write_return(temporary, document, SUBMITTED, digest, version)
+        writer(temporary, document, SUBMITTED, digest, version)
         submission = Submission(
             grant_id=grant.id,
             period=str(period),

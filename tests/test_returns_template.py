@@ -1,0 +1,622 @@
+"""The funder's own template filled in (issue 15): the shipped example and three more — one
+with a logo, a shape, a chart and a comment, one macro-enabled .xlsm, one protected with data
+validation — filled from the demo year's Q2 return. Every mapped cell must equal the report,
+every other part of the file must be as it was, and a map that does not fit is refused before
+anything is written, every problem named with its place."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from fundtracker.errors import ValidationError
+from fundtracker.models import Submission
+from fundtracker.operations import run_operation
+from fundtracker.operations.outcomes import AddOutcome, SetOutcomeActual
+from fundtracker.periods import Period
+from fundtracker.returns import submission
+from fundtracker.returns.reader import read_return
+from fundtracker.returns.snapshot import checksum
+from fundtracker.returns.template import ReturnTemplate, table_rows
+from fundtracker.returns.template_package import Package
+from fundtracker.storage import Database
+from tests import template_support
+from tests.helpers import run_cli
+from tests.returns_support import GRANT, HOSTILE, Q2, money, set_hostile_narrative
+
+Q1 = Period.parse("2025/26-Q1")
+
+EXAMPLES = Path(str(files("resources") / "examples"))
+EXAMPLE = EXAMPLES / "grant-return-template.xlsx"
+EXAMPLE_MAP = EXAMPLES / "grant-return-template.toml"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+PROJECT_COLUMNS = {  # the example map's project table (row 13 on)
+    "A": "code",
+    "B": "name",
+    "C": "lead",
+    "D": "budget",
+    "E": "quarters.Q1",
+    "F": "quarters.Q2",
+    "G": "quarters.Q3",
+    "H": "quarters.Q4",
+    "J": "committed",
+    "K": "forecast_outturn",
+    "N": "outputs",
+}
+# What the variants' maps add to the example's.
+PRIORITY_TABLE = """
+[[tables]]
+sheet = "Priorities"
+first_row = 4
+rows = "priorities:kent-pcc-2025"
+[tables.columns]
+A = "code"
+B = "title"
+C = "budget"
+D = "spend_to_date"
+"""
+LINES_AND_RAG = """
+[[tables]]
+sheet = "Lines"
+first_row = 2
+rows = "transactions"
+[tables.columns]
+A = "date"
+B = "supplier"
+C = "project"
+D = "net"
+E = "vat"
+"""
+
+
+def _map_with(tmp_path: Path, extra: str, name: str) -> Path:
+    text = EXAMPLE_MAP.read_text(encoding="utf-8")
+    if "Lines" in extra:  # the protected form's RAG column joins the project table
+        text = text.replace('N = "outputs"\n', 'N = "outputs"\nO = "rag"\n')
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def _templates(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
+    """name -> (template, map) for the four templates."""
+    image = tmp_path / "with-image.xlsx"
+    template_support.build_with_image_and_chart(image)
+    macro = tmp_path / "with-macro.xlsm"
+    template_support.build_macro_enabled(macro)
+    protected = tmp_path / "protected.xlsx"
+    template_support.build_protected(protected)
+    return {
+        "example": (EXAMPLE, EXAMPLE_MAP),
+        "image": (image, _map_with(tmp_path, PRIORITY_TABLE, "image")),
+        "macro": (macro, EXAMPLE_MAP),
+        "protected": (protected, _map_with(tmp_path, LINES_AND_RAG, "protected")),
+    }
+
+
+Filled = dict[str, tuple[Path, Path, Path]]  # name -> (template, map, filled file)
+
+
+def _fill(db: Database, tmp_path: Path, **export: Any) -> tuple[Filled, dict[str, Any]]:
+    """Each template filled from Q2's return, and the return document: the example through
+    export_return, the others by the same writer from the same document (building the
+    document is the slow part)."""
+    filled: Filled = {}
+    result = None
+    for name, (template, the_map) in _templates(tmp_path).items():
+        out = tmp_path / "filled" / f"{name}-filled{template.suffix}"
+        loaded = ReturnTemplate.load(template, the_map)
+        if result is None:
+            result = submission.export_return(db, GRANT, Q2, out, writer=loaded.write, **export)
+        else:
+            loaded.write(out, result.document, result.status, result.checksum, result.version)
+        filled[name] = (template, the_map, out)
+    assert result is not None
+    return filled, result.document
+
+
+def _lookup(row: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        row = row[part]
+    return row
+
+
+def _expected_cell(value: Any) -> Any:
+    """A report value as openpyxl reads the filled cell back."""
+    if value in (None, ""):
+        return None
+    return value
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _without(xml: bytes, *tags: str) -> bytes:
+    """The part's XML with the named elements (and their children) taken out."""
+    root = etree.fromstring(xml)
+    for element in list(root.iter(*tags)):
+        element.getparent().remove(element)
+    return bytes(etree.tostring(root))
+
+
+def _cells(xml: bytes) -> dict[str, bytes]:
+    root = etree.fromstring(xml)
+    return {c.get("r"): bytes(etree.tostring(c)) for c in root.iter(f"{MAIN}c")}
+
+
+# --- Every figure in its place ---------------------------------------------------------------
+
+
+def test_every_mapped_cell_equals_the_report_in_each_template(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    set_hostile_narrative(demo_db)  # A01's outputs are a =HYPERLINK(...) formula's text
+    filled, document = _fill(demo_db, tmp_path, prepared_by="Jo Bloggs")
+    report = document["report"]
+    projects = table_rows(document, "allocations")
+    assert len(projects) == 8  # the demo's A01..A08 fit the ten prepared rows 13-22
+    for name, (_, _, out) in filled.items():
+        book = load_workbook(out)  # formulas as written, not values
+        sheet = book["Return"]
+        assert sheet["C4"].value == "Tonbridge and Malling CSP"
+        assert sheet["C5"].value == GRANT  # through the defined name GrantReference
+        assert sheet["C7"].value == "2025/26-Q2"
+        assert sheet["C8"].value.date().isoformat() == "2025-09-30"  # a date in a date cell
+        assert sheet["C8"].number_format == "dd/mm/yyyy"
+        assert money(sheet["C9"].value) == Decimal(report["summary"]["award"])  # 42,000.00
+        assert sheet["C9"].number_format == template_support.MONEY  # the template's format
+        assert sheet["C32"].value == "Jo Bloggs"
+        assert sheet["C36"].value == "Draft" and sheet["C37"].value is None
+        for offset, project in enumerate(projects):
+            row = 13 + offset
+            for letter, field in PROJECT_COLUMNS.items():
+                value, cell = _lookup(project, field), sheet[f"{letter}{row}"]
+                if letter in "DEFGHJK":
+                    assert money(cell.value) == Decimal(value), (name, cell.coordinate)
+                    assert cell.number_format == template_support.MONEY
+                else:
+                    assert cell.value == _expected_cell(value), (name, cell.coordinate)
+            # the template's own formulas in the row are untouched
+            assert sheet[f"I{row}"].value == f"=SUM(E{row}:H{row})"
+            assert sheet[f"L{row}"].value == f"=D{row}-K{row}"
+        assert sheet["A21"].value is None and sheet["A23"].value == "Total"
+        # user text that looks like a formula went in as text
+        assert sheet["N13"].value == HOSTILE[0] and sheet["N13"].data_type == "s"
+        book.close()
+
+
+def test_the_variants_own_tables_are_filled(demo_db: Database, tmp_path: Path) -> None:
+    filled, document = _fill(demo_db, tmp_path)
+    book = load_workbook(filled["image"][2])
+    priorities = table_rows(document, "priorities:kent-pcc-2025")
+    shown = [
+        (r[0], r[1], money(r[2]), money(r[3]))
+        for r in book["Priorities"].iter_rows(
+            min_row=4, max_row=3 + len(priorities), values_only=True
+        )
+    ]
+    assert shown == [
+        (p["code"], p["title"], Decimal(p["budget"]), Decimal(p["spend_to_date"]))
+        for p in priorities
+    ]
+    assert priorities[-1]["code"] is None  # the Unaligned row: its code cell stays empty
+    book = load_workbook(filled["protected"][2])
+    lines = book["Lines"]
+    transactions = document["transactions"]
+    assert lines.max_row == 1 + len(transactions)  # the table ran on below its styled rows
+    first, last = transactions[0], transactions[-1]
+    assert lines["A2"].value.date().isoformat() == first["date"]
+    assert lines["B2"].value == first["supplier"]
+    assert money(lines["D2"].value) == Decimal(first["net"])
+    assert money(lines[f"E{lines.max_row}"].value) == Decimal(last["vat"])
+    rag = [book["Return"][f"O{r}"].value for r in range(13, 21)]
+    assert rag == [p["rag"] for p in table_rows(document, "allocations")]
+
+
+# --- Everything else as it was ---------------------------------------------------------------
+
+
+def test_every_other_part_and_cell_is_as_it_was(demo_db: Database, tmp_path: Path) -> None:
+    filled, document = _fill(demo_db, tmp_path)
+    for name, (template, the_map, out) in filled.items():
+        before, after = _parts(template), _parts(out)
+        loaded = ReturnTemplate.load(template, the_map)
+        sheets = Package(template).sheet_parts
+        written = {t.sheet for t in loaded.targets.values()} | {t.sheet for t in loaded.map.tables}
+        chain = "xl/calcChain.xml" in before
+        assert chain == (name == "macro")
+        assert set(after) == set(before) - {"xl/calcChain.xml"}, name
+        changed = {sheets[s] for s in written} | {"xl/workbook.xml"}
+        if chain:
+            changed |= {"[Content_Types].xml", "xl/_rels/workbook.xml.rels"}
+        for part in set(before) - changed - {"xl/calcChain.xml"}:
+            assert after[part] == before[part], f"{name}: {part} changed"
+        # the workbook part differs only in asking for a full recalculation on load
+        assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
+        calc = f"{MAIN}calcPr"
+        assert _without(after["xl/workbook.xml"], calc) == _without(before["xl/workbook.xml"], calc)
+        for title in written:
+            part = sheets[title]
+            mapped = _mapped_refs(loaded, document, title)
+            old, new = _cells(before[part]), _cells(after[part])
+            assert mapped <= set(new)
+            for ref, cell in old.items():
+                if ref not in mapped:
+                    assert new.get(ref) == cell, f"{name}: {title}!{ref} changed"
+            # everything around the cells (columns, merges, validation, protection, print
+            # set-up, conditional formats, drawings, comments) is exactly as it was
+            data, dimension = f"{MAIN}sheetData", f"{MAIN}dimension"
+            kept = _without(before[part], data, dimension)
+            assert _without(after[part], data, dimension) == kept, f"{name}: {title}"
+        if name == "macro":  # the macros survive, and Excel still sees a macro workbook
+            assert after["xl/vbaProject.bin"] == template_support.MACRO_STAND_IN
+            types = after["[Content_Types].xml"]
+            assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+            assert load_workbook(out, keep_vba=True).vba_archive is not None
+        if chain:  # the chain went with its relationship and content type, nothing more
+            rels = "xl/_rels/workbook.xml.rels"
+            assert b"calcChain" not in after[rels] + after["[Content_Types].xml"]
+            assert len(etree.fromstring(after[rels])) == len(etree.fromstring(before[rels])) - 1
+
+
+def _mapped_refs(loaded: ReturnTemplate, document: dict[str, Any], title: str) -> set[str]:
+    """The cells of sheet ``title`` the map writes: its [cells] and each table's rows."""
+    refs = {t.ref.split("!")[1] for t in loaded.targets.values() if t.sheet == title}
+    for table in loaded.map.tables:
+        if table.sheet == title:
+            rows = range(table.first_row, table.first_row + len(table_rows(document, table.rows)))
+            refs |= {f"{letter}{row}" for letter in table.columns for row in rows}
+    return refs
+
+
+def test_outcomes_fill_the_outcomes_table_and_read_back(demo_db: Database, tmp_path: Path) -> None:
+    add = [
+        AddOutcome(
+            GRANT, "A08", {"code": "YP", "title": "Young people", "unit": "count", "target": 40}
+        ),
+        AddOutcome(
+            GRANT, "A08", {"code": "WB", "title": "Wellbeing", "unit": "percent", "target": "80%"}
+        ),
+        SetOutcomeActual(GRANT, Q1, "A08", "YP", 8),
+        SetOutcomeActual(GRANT, Q2, "A08", "YP", 12),
+        SetOutcomeActual(GRANT, Q1, "A08", "WB", 41, 50),
+        SetOutcomeActual(GRANT, Q2, "A08", "WB", 34, 50),
+    ]
+    for operation in add:
+        run_operation(demo_db, operation)
+    loaded = ReturnTemplate.load(EXAMPLE, EXAMPLE_MAP)
+    out = tmp_path / "q2.xlsx"
+    submission.export_return(demo_db, GRANT, Q2, out, writer=loaded.write)
+    sheet = load_workbook(out)["Outcomes"]
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] == "A08"}
+    # YP: 40 a year spread evenly, 10 a quarter, so 20 by Q2's end; 8 + 12 = 20 done: 100.0%.
+    assert rows["YP"][2:8] == ("Young people", "count", 40, 20, 20, 100)
+    # WB: (41 + 34) of (50 + 50) = 75.0% against 80.0%: 75 / 80 = 93.75, 93.8% half up.
+    assert rows["WB"][2:8] == ("Wellbeing", "percent", 80, 80, 75, 93.8)
+    assert all(isinstance(v, int | float) for v in rows["WB"][4:8])  # numbers, not text
+    read = loaded.read(out)
+    (a08,) = [a for a in read["allocations"] if a["code"] == "A08"]
+    report = submission.preview(demo_db, GRANT, Q2)["report"]
+    (expected,) = [a for a in report["allocations"] if a["code"] == "A08"]
+    fields = ("code", "title", "unit", "target", "target_to_date", "actual_to_date")
+    keep = [{k: o[k] for k in (*fields, "percent_of_target")} for o in expected["outcomes"]]
+    assert [{k: o[k] for k in (*fields, "percent_of_target")} for o in a08["outcomes"]] == keep
+    assert a08["outcomes"][-1]["actual_to_date"] == "75.0"  # as the report has it
+
+
+# --- Read back, submitted, refused -----------------------------------------------------------
+
+
+def test_read_back_gives_what_read_return_gives(demo_db: Database, tmp_path: Path) -> None:
+    ours = tmp_path / "ours.xlsx"
+    submission.export_return(demo_db, GRANT, Q2, ours)
+    expected = read_return(ours)
+    loaded = ReturnTemplate.load(EXAMPLE, EXAMPLE_MAP)
+    theirs = tmp_path / "theirs.xlsx"
+    submission.export_return(demo_db, GRANT, Q2, theirs, writer=loaded.write)
+    got = loaded.read(theirs)
+    for key in ("grant", "period", "period_end"):
+        assert got[key] == expected[key]
+    assert got["period_start"] is None  # the example does not show it
+    details = expected["grant_details"]
+    assert got["grant_details"] == {**details, "funder": None, "award": None}
+    assert got["summary"] == {k: expected["summary"][k] for k in ("award", "received")}
+    fields = ("code", "name", "lead", "budget", "quarters", "committed", "forecast_outturn")
+    assert [{k: a[k] for k in fields} for a in got["allocations"]] == [
+        {k: a[k] for k in fields} for a in expected["allocations"]
+    ]
+    assert [a["outputs"] for a in got["allocations"]] == [
+        a["outputs"] for a in expected["allocations"]
+    ]
+    assert got["return"] == {**expected["return"], "version": None}
+
+
+def test_a_submission_through_the_template_is_the_same_submission(
+    demo_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "q2.xlsx"
+    result = run_cli(
+        capsys,
+        demo_db.url,
+        "export-return",
+        "--grant",
+        GRANT,
+        "--period",
+        str(Q2),
+        "--template",
+        str(EXAMPLE),
+        "--map",
+        str(EXAMPLE_MAP),
+        "--out",
+        str(out),
+        "--submit",
+    )
+    assert result.code == 0, result.err
+    (recorded,) = submission.list_returns(demo_db, GRANT)
+    assert recorded.version == 1 and recorded.period == str(Q2)
+    snapshot = submission.snapshot_text(demo_db, GRANT, Q2)
+    assert checksum(json.loads(snapshot)) == recorded.checksum
+    sheet = load_workbook(out)["Return"]
+    assert sheet["C36"].value == "Submitted" and sheet["C37"].value == recorded.checksum
+    assert f"checksum (SHA-256) {recorded.checksum}" in result.out
+    read = run_cli(
+        capsys,
+        demo_db.url,
+        "read-return",
+        str(out),
+        "--template",
+        str(EXAMPLE),
+        "--map",
+        str(EXAMPLE_MAP),
+        "--format",
+        "json",
+    )
+    assert read.code == 0, read.err
+    assert read.json()["return"]["checksum"] == recorded.checksum
+    assert read.json()["return"]["status"] == "Submitted"
+    # submitting again is refused (the period is locked), and nothing more is recorded
+    again = run_cli(
+        capsys,
+        demo_db.url,
+        "export-return",
+        "--grant",
+        GRANT,
+        "--period",
+        str(Q2),
+        "--template",
+        str(EXAMPLE),
+        "--map",
+        str(EXAMPLE_MAP),
+        "--out",
+        str(out),
+        "--submit",
+    )
+    assert again.code == 1 and "already submitted" in again.err
+
+
+def test_the_cli_wants_both_files_and_a_matching_name(
+    demo_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ("export-return", "--grant", GRANT, "--period", str(Q2))
+    alone = run_cli(capsys, demo_db.url, *base, "--template", str(EXAMPLE), "--out", "x.xlsx")
+    assert alone.code == 2 and "--template and --map go together" in alone.err
+    macro = tmp_path / "m.xlsm"
+    template_support.build_macro_enabled(macro)
+    wrong = run_cli(
+        capsys,
+        demo_db.url,
+        *base,
+        "--template",
+        str(macro),
+        "--map",
+        str(EXAMPLE_MAP),
+        "--out",
+        str(tmp_path / "out.xlsx"),
+    )
+    assert wrong.code == 2 and "must end .xlsm" in wrong.err
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+BAD_CELLS = """
+[cells]
+"Return!C4" = "grant_details.recipient"
+"Return!I13" = "summary.spend_to_date"
+"Return!D4" = "grant"
+"Return!C9x" = "summary.award"
+"NoSuchName" = "grant"
+"Nowhere!B2" = "grant"
+"""
+BAD_FIGURES = """
+[cells]
+"Return!C5" = "summary"
+"Return!C6" = "allocations"
+"Return!C7" = "summary.nope"
+"Return!C8" = "year_end.to_return"
+
+[[tables]]
+sheet = "Return"
+first_row = 13
+rows = "allocations"
+[tables.columns]
+A = "code"
+N = "outputz"
+
+[[tables]]
+sheet = "Outcomes"
+first_row = 4
+rows = "priorities:no-such-plan"
+[tables.columns]
+A = "code"
+"""
+
+
+def _problems(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
+    return [str(e) for e in exc.value.errors]
+
+
+def test_a_map_that_does_not_fit_is_refused_naming_every_place(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_CELLS, encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        ReturnTemplate.load(EXAMPLE, bad)
+    assert _problems(refused) == [
+        '[cells] "Return!I13": Return!I13 holds a formula (=SUM(E13:H13)): the template works '
+        "it out; map a cell it reads instead",
+        '[cells] "Return!D4": Return!D4 is inside merged cells: map their first cell, C4',
+        "[cells] \"Return!C9x\": 'C9x' is not a cell such as C5",
+        "[cells] \"NoSuchName\": the template has no defined name 'NoSuchName' (a cell is "
+        "written Sheet!C5; its names: GrantReference, _xlnm.Print_Area)",
+        "[cells] \"Nowhere!B2\": the template has no sheet 'Nowhere' (its sheets: Return, "
+        "Outcomes)",
+    ]
+    bad.write_text('unknown = 1\n[[tables]]\nsheet = "Return"\nrows = "people"\n', "utf-8")
+    with pytest.raises(ValidationError) as refused:
+        ReturnTemplate.load(EXAMPLE, bad)
+    assert _problems(refused) == [
+        "bad.toml unknown: unknown key (a map has [cells] and [[tables]])",
+        "bad.toml [[tables]] 1: first_row must be a row number such as 12",
+        "bad.toml [[tables]] 1: rows 'people' must be allocations, outcomes, transactions or "
+        "priorities:PLAN-KEY",
+        "bad.toml [[tables]] 1: [tables.columns] must map column letters to fields",
+    ]
+
+
+def test_paths_that_are_not_figures_are_refused_and_nothing_is_submitted(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_FIGURES, encoding="utf-8")
+    loaded = ReturnTemplate.load(EXAMPLE, bad)
+    out = tmp_path / "q2.xlsx"
+    with pytest.raises(ValidationError) as refused:
+        submission.export_return(demo_db, GRANT, Q2, out, submit=True, writer=loaded.write)
+    problems = _problems(refused)
+    assert problems[0].startswith(
+        "[cells] \"Return!C5\": 'summary' is a group of figures, not one: name one of allocated,"
+    )
+    assert problems[1] == (
+        "[cells] \"Return!C6\": 'allocations' is a list of 8 rows, not one figure: use a "
+        "[[tables]] entry"
+    )
+    assert problems[2].startswith(
+        "[cells] \"Return!C7\": 'summary.nope' is not a figure of the return (under summary: "
+    )
+    # year_end.* is a figure of the final return only: blank in Q2, not refused
+    assert problems[3].startswith(
+        "[[tables]] 1 (allocations on Return): not a field of the allocations rows: "
+        "N = 'outputz' (their fields: budget, code,"
+    )
+    assert problems[4] == (
+        "[[tables]] 2 (priorities:no-such-plan on Outcomes): the grant has no plan "
+        "'no-such-plan' (its plans: kent-pcc-2025, tmbc-csp-2025-26)"
+    )
+    assert len(problems) == 5
+    assert not out.exists()
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def _shifted_map(tmp_path: Path, first_row: int, grow: bool) -> Path:
+    text = EXAMPLE_MAP.read_text(encoding="utf-8").replace(
+        "first_row = 13", f"first_row = {first_row}"
+    )
+    if grow:
+        text = text.replace('rows = "allocations"', 'rows = "allocations"\ngrow = true')
+    path = tmp_path / f"shifted-{grow}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("grow", [False, True])
+def test_a_table_needing_more_rows_than_prepared_is_refused(
+    demo_db: Database, tmp_path: Path, grow: bool
+) -> None:
+    # From row 16, rows 16-22 are prepared: 7 rows for the demo's 8 projects.
+    loaded = ReturnTemplate.load(EXAMPLE, _shifted_map(tmp_path, 16, grow))
+    out = tmp_path / "q2.xlsx"
+    with pytest.raises(ValidationError) as refused:
+        submission.export_return(demo_db, GRANT, Q2, out, writer=loaded.write)
+    (problem,) = _problems(refused)
+    if grow:
+        assert problem.startswith(
+            "[[tables]] 1 (allocations on Return): 8 rows are needed and 7 are prepared (rows "
+            "16 to 22); grow = true cannot insert rows above the template's own content, which "
+            "would move ("
+        )
+        assert "from row 23: A23 holds the value 'Total'" in problem
+    else:
+        assert problem == (
+            "[[tables]] 1 (allocations on Return): the return has 8 allocations rows but the "
+            "template prepared 7 (rows 16 to 22; A23 holds the value 'Total'): add rows to the "
+            "template's table"
+        )
+    assert not out.exists()
+
+
+# --- Recalculated by LibreOffice ---------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_recalculates_the_templates_own_formulas(
+    demo_db: Database, tmp_path: Path
+) -> None:
+    filled, document = _fill(demo_db, tmp_path)
+    out_dir = tmp_path / "recalculated"
+    assert SOFFICE is not None
+    subprocess.run(  # one LibreOffice run for all four: it takes seconds to start
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out_dir),
+            *(str(out) for _, _, out in filled.values()),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    summary = document["report"]["summary"]
+    projects = table_rows(document, "allocations")
+    award, allocated = Decimal(summary["award"]), Decimal(summary["allocated"])
+    forecast = sum(Decimal(p["forecast_outturn"]) for p in projects)
+    for name, (_, _, out) in filled.items():
+        book = load_workbook(out_dir / f"{out.stem}.xlsx", data_only=True)
+        sheet = book["Return"]
+        # Demo Q2 by hand: budgets 8,000 + 4,500 + 7,500 + 6,000 + 3,000 + 2,500 + 6,000 +
+        # 4,000 = 41,500.00 (the award is 42,000.00, so 500.00 is not yet allocated); spend
+        # to date is each project's Q1 + Q2, 18,515.15 in all.
+        assert money(sheet["D23"].value) == allocated == Decimal("41500.00"), name
+        assert money(sheet["I23"].value) == Decimal(summary["spend_to_date"]), name
+        assert money(sheet["C25"].value) == award - allocated == Decimal("500.00"), name
+        assert money(sheet["K23"].value) == forecast
+        assert money(sheet["L23"].value) == allocated - forecast  # the variance formula
+        assert money(sheet["C26"].value) == award - forecast  # reads a cell we filled
+        for offset, project in enumerate(projects):
+            quarters = sum(Decimal(v) for v in project["quarters"].values())
+            assert money(sheet[f"I{13 + offset}"].value) == quarters
+        if name == "image":
+            total = sum(
+                Decimal(p["spend_to_date"])
+                for p in table_rows(document, "priorities:kent-pcc-2025")
+            )
+            assert (
+                money(book["Priorities"]["D10"].value) == total == Decimal(summary["spend_to_date"])
+            )
