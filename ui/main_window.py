@@ -333,6 +333,9 @@ class MainWindow(QMainWindow):
         for action in self.opcc_view_actions:
             action.setVisible(shown)
         self.show_welcome(no_grant and not shown)
+        if no_grant:  # no ledger to import into, no return of its own to export
+            self.import_action.setEnabled(False)
+            self.export_action.setEnabled(False)
         current = self.sidebar.currentItem()
         if shown and (current is None or current.isHidden()):
             self.show_page("received" if no_grant else "dashboard")

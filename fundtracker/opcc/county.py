@@ -27,6 +27,7 @@ from fundtracker.models import ReceivedReturn
 from fundtracker.money import money_str
 from fundtracker.opcc.funded import ExpectedReturn, expected_returns
 from fundtracker.opcc.receiving import CURRENT
+from fundtracker.outcomes import COUNT, parse_percent, shown_target, tenths_half_up, tenths_text
 from fundtracker.periods import Period
 from fundtracker.storage import Database
 
@@ -85,6 +86,7 @@ def county_figures(db: Database, period: Period, plan_key: str | None = None) ->
         "partnerships": partnerships,
         "totals": _totals(returns),
         "priorities": _priorities(aligned, others, key),
+        "outcomes": county_outcomes(returns),
         "attention": _attention(partnerships),
         "missing": _missing(expected, returns),
         "late": _late(expected),
@@ -240,6 +242,81 @@ def _priority_row(rows: dict[str, dict[str, Any]], row: dict[str, Any]) -> dict[
     if code not in rows:
         rows[code] = {"code": code, "title": row["title"], "budget": ZERO, "spend_to_date": ZERO}
     return rows[code]
+
+
+@dataclass
+class _Measure:
+    """One outcome measure (a code and a unit) summed across the returns reporting it."""
+
+    code: str
+    title: str
+    unit: str
+    grants: list[str]
+    target: int = 0  # counts: summed; percents: stored tenths when every return's is the same
+    target_to_date: int = 0
+    actual: int = 0  # counts: the actuals to date summed
+    numerators: int = 0  # percents: every quarter's "41 of 50" to date, summed
+    denominators: int = 0
+    targets: set[tuple[int, int]] | None = None  # percents: each return's (target, to date)
+
+    def add(self, reference: str, outcome: dict[str, Any]) -> None:
+        if reference not in self.grants:  # a partnership may measure it in two projects
+            self.grants.append(reference)
+        if self.unit == COUNT:
+            self.target += int(outcome["target"])
+            self.target_to_date += int(outcome["target_to_date"])
+            self.actual += int(outcome["actual_to_date"] or 0)
+            return
+        targets = (parse_percent(outcome["target"]), parse_percent(outcome["target_to_date"]))
+        self.targets = (self.targets or set()) | {targets}
+        for quarter in (outcome.get("quarters") or {}).values():
+            if quarter and quarter.get("of"):
+                self.numerators += int(quarter["actual"])
+                self.denominators += int(quarter["of"])
+
+    def to_json(self) -> dict[str, Any]:
+        target: int | None
+        to_date: int | None
+        actual: int | None
+        if self.unit == COUNT:
+            target, to_date, actual = self.target, self.target_to_date, self.actual
+        else:  # a percent's target is shown only when every partnership has the same one
+            same = self.targets if self.targets and len(self.targets) == 1 else None
+            target, to_date = next(iter(same)) if same else (None, None)
+            actual = (
+                tenths_half_up(100 * self.numerators, self.denominators)
+                if self.denominators
+                else None
+            )
+        percent = tenths_half_up(100 * actual, to_date) if actual is not None and to_date else None
+        return {
+            "code": self.code,
+            "title": self.title,
+            "unit": self.unit,
+            "partnerships": len(self.grants),
+            "grant_references": self.grants,
+            "target": None if target is None else shown_target(self.unit, target),
+            "target_to_date": None if to_date is None else shown_target(self.unit, to_date),
+            "actual_to_date": None if actual is None else shown_target(self.unit, actual),
+            "percent_of_target": None if percent is None else tenths_text(percent),
+        }
+
+
+def county_outcomes(returns: list[Received]) -> list[dict[str, Any]]:
+    """Outcome measures summed across the returns where they share a code and a unit, by
+    code. A count adds up its targets and actuals to date. A percent's actual is 100 × Σ
+    numerators ÷ Σ denominators over every return's quarters to date (as one return's is);
+    its target shows only when every return has the same. Returns exported before measures
+    existed have none."""
+    measures: dict[tuple[str, str], _Measure] = {}
+    for item in returns:
+        for allocation in item.report["allocations"]:
+            for outcome in allocation.get("outcomes") or []:
+                key = (outcome["code"], outcome["unit"])
+                if key not in measures:
+                    measures[key] = _Measure(outcome["code"], outcome["title"], outcome["unit"], [])
+                measures[key].add(item.report["grant"], outcome)
+    return [measures[key].to_json() for key in sorted(measures)]
 
 
 def _attention(partnerships: list[dict[str, Any]]) -> list[dict[str, Any]]:

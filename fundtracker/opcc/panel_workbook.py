@@ -10,6 +10,7 @@ format, title blocks and print set-up (fundtracker/returns/workbook.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from fundtracker.returns.workbook import (
     _title_block,
 )
 
-SHEETS = ("Summary", "Partnerships", "Priorities", "Missing and late")
+SHEETS = ("Summary", "Partnerships", "Priorities", "Outcomes", "Missing and late")
 SUMMARY_MONEY = (
     ("Award", "award"),
     ("Received to date", "received"),
@@ -53,6 +54,17 @@ PARTNERSHIP_HEADERS = (
 FIRST_MONEY_COLUMN = 6  # Award, 1-based
 ERRORS_COLUMN = FIRST_MONEY_COLUMN + len(SUMMARY_MONEY)
 PRIORITY_HEADERS = ("Code", "Priority", "Budget", "Spend to date")
+OUTCOME_HEADERS = (
+    "Code",
+    "Measure",
+    "Unit",
+    "Partnerships",
+    "Grant references",
+    "Target",
+    "Target to date",
+    "Actual to date",
+    "% of target",
+)
 MISSING_HEADERS = ("Status", "Recipient", "Grant reference", "Period", "Due", "Received on")
 
 
@@ -69,6 +81,7 @@ def _render(figures: dict[str, Any]) -> Workbook:
     _summary(workbook, figures)
     _partnerships(workbook, figures)
     _priorities(workbook, figures)
+    _outcomes(workbook, figures)
     _missing_and_late(workbook, figures)
     return workbook
 
@@ -187,6 +200,39 @@ def _chart(sheet: Any, plan: str, rows: int) -> None:
     chart.set_categories(Reference(sheet, min_col=2, min_row=FIRST_DATA_ROW, max_row=last))
     chart.height, chart.width = 7.5, 16
     sheet.add_chart(chart, f"F{HEADER_ROW}")
+
+
+def _outcomes(workbook: Workbook, figures: dict[str, Any]) -> None:
+    """The outcome measures summed across the returns (county.county_outcomes): counts as
+    whole numbers, percents as percentages."""
+    widths = (10, 40, 10, 12, 30, 12, 14, 14, 12)
+    sheet = _sheet(workbook, "Outcomes", widths)
+    cells = _Cells(sheet, widths)
+    _title_block(cells, "Outcomes", f"Measures shared by code and unit, {figures['period']}")
+    cells.headers(OUTCOME_HEADERS, numeric=OUTCOME_HEADERS[5:])
+
+    def figure(value: Any, unit: str) -> Any:
+        if value is None:
+            return None
+        if unit == "count":
+            return value
+        return cells.styled(Decimal(value) / 100, "ft percent")
+
+    for item in figures.get("outcomes", []):
+        unit = item["unit"]
+        cells.append(
+            [
+                cells.text(item["code"]),
+                cells.text(item["title"], "ft text"),
+                cells.text(unit),
+                item["partnerships"],
+                cells.text(", ".join(item["grant_references"]), "ft text"),
+                *(figure(item[key], unit) for key in ("target", "target_to_date")),
+                figure(item["actual_to_date"], unit),
+                figure(item["percent_of_target"], "percent"),
+            ],
+            wrapped=(1, 4),
+        )
 
 
 def _missing_and_late(workbook: Workbook, figures: dict[str, Any]) -> None:

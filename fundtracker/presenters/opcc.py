@@ -103,6 +103,7 @@ class OutcomeRow:
 
 
 def outcome_rows(outcomes: Sequence[receiving.Outcome]) -> list[OutcomeRow]:
+    """One row a file, the refused first: they are what the officer must act on."""
     rows = []
     for o in outcomes:
         what = f"{o.recipient} {o.grant_reference} {o.period} v{o.version}" if o.period else ""
@@ -115,7 +116,7 @@ def outcome_rows(outcomes: Sequence[receiving.Outcome]) -> list[OutcomeRow]:
                 o.status == receiving.REFUSED,
             )
         )
-    return rows
+    return sorted(rows, key=lambda r: not r.refused)
 
 
 def outcome_summary(outcomes: Sequence[receiving.Outcome]) -> str:
@@ -152,6 +153,18 @@ class FundedRow:
     @property
     def award(self) -> str:
         return _money(self.fields["award"])
+
+    @property
+    def start(self) -> str:
+        return f"{date.fromisoformat(self.fields['start']):%d/%m/%Y}"
+
+    @property
+    def end(self) -> str:
+        return f"{date.fromisoformat(self.fields['end']):%d/%m/%Y}"
+
+    @property
+    def returns(self) -> str:
+        return str(self.fields["returns"]).capitalize()
 
 
 def funded_rows(db: Database) -> list[FundedRow]:
@@ -256,6 +269,15 @@ PARTNERSHIP_HEADERS = (
     "File SHA-256",
 )
 PRIORITY_HEADERS = ("Code", "Priority", "Budget", "Spend to date")
+OUTCOME_HEADERS = (
+    "Code",
+    "Measure",
+    "Partnerships",
+    "Target",
+    "Target to date",
+    "Actual to date",
+    "% of target",
+)
 MISSING_HEADERS = ("Status", "Partnership", "Grant reference", "Period", "Due", "Received on")
 
 
@@ -266,6 +288,7 @@ class CountyView:
     figures: dict[str, Any]
     partnerships: list[tuple[str, ...]]  # the last row is the Total
     priorities: list[tuple[str, ...]]  # the Unaligned row, then the Total
+    outcomes: list[tuple[str, ...]]  # measures summed where they share a code and unit
     attention: list[str]  # overspends, then underspends, largest first
     missing_and_late: list[tuple[str, ...]]
     other_plans: list[str]
@@ -278,6 +301,7 @@ def county_view(db: Database, period: Period, plan_key: str | None = None) -> Co
         figures,
         _partnership_rows(figures),
         _priority_rows(figures),
+        [_outcome_row(item) for item in figures["outcomes"]],
         [_attention(item) for item in figures["attention"]],
         _missing_rows(figures),
         [_other_plan(item) for item in figures["other_plans"]],
@@ -314,6 +338,25 @@ def _priority_rows(figures: dict[str, Any]) -> list[tuple[str, ...]]:
     spend = sum((Decimal(p["spend_to_date"]) for p in figures["priorities"]), Decimal("0.00"))
     rows.append(("", "Total", format_money(budget), format_money(spend)))
     return rows
+
+
+def _outcome_row(item: dict[str, Any]) -> tuple[str, ...]:
+    """A count as a whole number, a percent with its sign; "—" where there is none (a
+    percent's target when the partnerships' targets differ)."""
+
+    def shown(value: Any, percent: bool) -> str:
+        if value is None:
+            return "—"
+        return f"{value}%" if percent else f"{value:,}"
+
+    percent = item["unit"] != "count"
+    return (
+        item["code"],
+        item["title"],
+        str(item["partnerships"]),
+        *(shown(item[key], percent) for key in ("target", "target_to_date", "actual_to_date")),
+        shown(item["percent_of_target"], True),
+    )
 
 
 def _attention(item: dict[str, Any]) -> str:

@@ -114,14 +114,16 @@ def test_receiving_through_the_page_adds_supersedes_refuses_and_undoes_as_one_st
     assert not window.sidebar.item(received_row).isHidden()
     dashboard_row = [n for n, _t in window_pages()].index("dashboard")
     assert window.sidebar.item(dashboard_row).isHidden()  # the OPCC has no grant of its own
-    assert column(page.outcomes, "Outcome") == ["Added", "Added", "Refused"]
+    assert not window.import_action.isEnabled()  # no grant of its own to import into
+    # The refused file first: it is what the officer must act on.
+    assert column(page.outcomes, "Outcome") == ["Refused", "Added", "Added"]
     assert column(page.outcomes, "Return") == [
+        "",
         "CSP 01 CRG-01 2025/26-Q2 v1",
         "CSP 02 CRG-02 2025/26-Q2 v1",
-        "",
     ]
     # CRG-03 spent £3,000.00 on A; the copy was made to say £2,500.00.
-    assert column(page.outcomes, "Why")[2] == (
+    assert column(page.outcomes, "Why")[0] == (
         "CRG-03 Q2 altered.xlsx was altered after export: Projects A Spend to date reads "
         "£2,500.00 but the return as exported says £3,000.00"
     )
@@ -221,6 +223,7 @@ def test_funded_partnerships_are_added_and_edited_with_refusals_beside_the_field
     edit.save()
     assert not edit.isVisible()
     qtbot.waitUntil(lambda: column(page.funded, "Award") == ["£12,500.50"])
+    assert column(page.funded, "End") == ["31/03/2026"]
     window.workspace.undo_stack.undo()  # the edit, one step
     qtbot.waitUntil(lambda: column(page.funded, "Award") == ["£11,000.00"])
 

@@ -24,6 +24,7 @@ from fundtracker.opcc.panel_workbook import write_panel_workbook
 from fundtracker.periods import Period
 from fundtracker.presenters.opcc import (
     MISSING_HEADERS,
+    OUTCOME_HEADERS,
     PARTNERSHIP_HEADERS,
     PRIORITY_HEADERS,
     CountyView,
@@ -78,12 +79,17 @@ class CountyPage(Page):
         layout.addWidget(self.attention)
         self.partnerships = RowsModel(columns(PARTNERSHIP_HEADERS, PARTNERSHIP_MONEY_COLUMNS), self)
         self.priorities = RowsModel(columns(PRIORITY_HEADERS, (2, 3)), self)
+        self.outcomes = RowsModel(columns(OUTCOME_HEADERS, range(2, 7)), self)
         self.missing = RowsModel(columns(MISSING_HEADERS), self)
         self.partnership_table = rows_table("countyPartnerships", "Partnerships", self.partnerships)
         self.priority_table = rows_table("countyPriorities", "Spend by priority", self.priorities)
+        self.outcome_table = rows_table("countyOutcomes", "Outcomes", self.outcomes)
         self.missing_table = rows_table("countyMissing", "Missing and late", self.missing)
+        left = named(QSplitter(Qt.Orientation.Vertical), "countyLeftSplitter")
+        left.addWidget(self.priority_table)
+        left.addWidget(self.outcome_table)
         lower = named(QSplitter(), "countyLowerSplitter")
-        lower.addWidget(self.priority_table)
+        lower.addWidget(left)
         lower.addWidget(self.missing_table)
         splitter = named(QSplitter(Qt.Orientation.Vertical), "countySplitter")
         splitter.addWidget(self.partnership_table)
@@ -115,7 +121,7 @@ class CountyPage(Page):
             self.view = None
             self.attention.clear()
             self.attention.addItem("No return is received or expected yet.")
-            for model in (self.partnerships, self.priorities, self.missing):
+            for model in (self.partnerships, self.priorities, self.outcomes, self.missing):
                 model.set_rows([])
             return
         plan = self.plan_box.currentData() if keep_plan else None
@@ -135,10 +141,12 @@ class CountyPage(Page):
         self.attention.addItems(view.attention or ["No projected underspend or overspend."])
         self.partnerships.set_rows(view.partnerships)
         self.priorities.set_rows(view.priorities)
+        self.outcomes.set_rows(view.outcomes)
         self.missing.set_rows(view.missing_and_late)
         self.other_plans.setText("\n".join(view.other_plans))
         self.other_plans.setVisible(bool(view.other_plans))
-        for table in (self.partnership_table, self.priority_table, self.missing_table):
+        tables = (self.partnership_table, self.priority_table, self.outcome_table)
+        for table in (*tables, self.missing_table):
             table.resizeColumnsToContents()
 
     def choose_panel_file(self) -> None:

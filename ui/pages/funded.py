@@ -44,9 +44,9 @@ FUNDED_COLUMNS: list[Column[FundedRow]] = [
     Column("Partnership", lambda r: r.fields["recipient"]),
     Column("Grant reference", lambda r: r.fields["grant_reference"]),
     Column("Award", lambda r: r.award, numeric=True),
-    Column("Start", lambda r: r.fields["start"]),
-    Column("End", lambda r: r.fields["end"]),
-    Column("Returns", lambda r: r.fields["returns"]),
+    Column("Start", lambda r: r.start),
+    Column("End", lambda r: r.end),
+    Column("Returns", lambda r: r.returns),
 ]
 EXPECTED_COLUMNS: list[Column[ExpectedRow]] = [
     Column("Partnership", lambda r: r.recipient),

@@ -77,7 +77,7 @@ class ReceivedPage(Page):
         layout.addWidget(
             notice(
                 "Drop partnerships' submitted return workbooks here, or choose Receive "
-                "returns…. Each is checked against its checksum; a newer version supersedes "
+                "returns… (File menu, Ctrl+Shift+R). Each is checked against its checksum; a newer version supersedes "
                 "the one before (both are kept). Ctrl+Z undoes a whole batch."
             )
         )
