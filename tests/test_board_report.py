@@ -170,12 +170,20 @@ def test_outcome_rows_from_the_reports_outcomes() -> None:
         ]
     }
     rows = [
-        (r.project, r.outcome, r.unit, r.target_to_date, r.actual_to_date, r.percent_of_target)
+        (
+            r.project,
+            r.outcome,
+            r.unit,
+            r.annual_target,
+            r.target_to_date,
+            r.actual_to_date,
+            r.percent_of_target,
+        )
         for r in outcome_rows(report)
     ]
     assert rows == [
-        ("A03", "O1 Victims supported", "count", "60", "45", "75.0%"),
-        ("A03", "O2 Feel safer", "percent", "80.0%", "—", "—"),
+        ("A03", "O1 Victims supported", "count", "80", "60", "45", "75.0%"),
+        ("A03", "O2 Feel safer", "percent", "80.0%", "80.0%", "—", "—"),
     ]
 
 

@@ -262,8 +262,16 @@ class _Layout:
             self.paragraph("No outcome measures recorded.", _font(9))
             self.y += GAP
             return
-        widths = (50.0, 215.0, 60.0, 65.0, 65.0, WIDTH - 455.0)
-        headers = ("Project", "Outcome", "Unit", "Target to date", "Actual to date", "Of target")
+        widths = (45.0, 190.0, 50.0, 55.0, 55.0, 55.0, WIDTH - 450.0)
+        headers = (
+            "Project",
+            "Outcome",
+            "Unit",
+            "Annual target",
+            "Target to date",
+            "Actual to date",
+            "% of target to date",
+        )
         self._table(headers, [_outcome_cells(r) for r in rows], widths)
         self.y += GAP
 
@@ -323,6 +331,7 @@ def _outcome_cells(row: OutcomeRow) -> tuple[str, ...]:
         row.project,
         row.outcome,
         row.unit,
+        row.annual_target,
         row.target_to_date,
         row.actual_to_date,
         row.percent_of_target,

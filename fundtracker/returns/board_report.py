@@ -67,6 +67,7 @@ class OutcomeRow:
     project: str
     outcome: str  # code and title
     unit: str
+    annual_target: str
     target_to_date: str
     actual_to_date: str
     percent_of_target: str  # "82.5%", or "—" when nothing was due yet
@@ -344,6 +345,7 @@ def outcome_rows(report: Mapping[str, Any]) -> list[OutcomeRow]:
                     project=item["code"],
                     outcome=f"{outcome['code']} {outcome['title']}",
                     unit="percent" if percent else "count",
+                    annual_target=f"{outcome['target']}{suffix}",
                     target_to_date=f"{outcome['target_to_date']}{suffix}",
                     actual_to_date=(
                         "—"

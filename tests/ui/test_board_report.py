@@ -32,6 +32,7 @@ HEADLINE_KEYS = (
     "committed",
     "forecast_outturn",
     "projected_underspend",  # the demo's Q3 projects an underspend, no overspend
+    "spend_this_period",
 )
 
 
