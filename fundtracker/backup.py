@@ -31,17 +31,20 @@ PostgreSQL databases are backed up by the server's own tools (``pg_dump``), not 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import sqlite3
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fundtracker import ftbackup
+from fundtracker.audit import os_user
 from fundtracker.dates import local_date
 from fundtracker.errors import DatabaseError
 from fundtracker.files import EVIDENCE_FOLDER
@@ -511,11 +514,54 @@ def check_restorable(source: Path, label: str | None = None) -> None:
         raise DatabaseError(f"{name} is not a Fundtracker database; nothing was restored")
 
 
-def restore(database: Path, source: Path) -> Path | None:
+@dataclass(frozen=True)
+class LostSubmission:
+    """A submitted return standing in the database that the backup being restored lacks (or
+    holds reopened): restoring un-submits it."""
+
+    grant: str
+    period: str
+    version: int
+    submitted_at: datetime  # UTC
+    checksum: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.grant} {self.period} version {self.version} (submitted "
+            f"{local_date(self.submitted_at.replace(tzinfo=UTC)):%d/%m/%Y})"
+        )
+
+
+@dataclass(frozen=True)
+class Restored:
+    kept: Path | None  # the database as it was before (None when there was none)
+    lost: list[LostSubmission]  # the submissions the restore took away
+
+
+class RestoreDeclined(DatabaseError):
+    """The person did not confirm a restore that takes submissions away; nothing changed."""
+
+
+def describe_lost(lost: list[LostSubmission]) -> str:
+    """'the submitted return X' or 'the 2 submitted returns X; Y', for messages."""
+    if len(lost) == 1:
+        return f"the submitted return {lost[0]}"
+    return f"the {len(lost)} submitted returns " + "; ".join(map(str, lost))
+
+
+def restore(
+    database: Path,
+    source: Path,
+    confirm: Callable[[list[LostSubmission]], bool] = lambda lost: not lost,
+) -> Restored:
     """Replace ``database`` with the backup ``source`` — a database copy (``.sqlite3``) or an
     ``.ftbackup``, whose evidence files are put back in the evidence store too — atomically,
-    keeping a copy of the current database first. Returns that copy (None when there was no
-    database).
+    keeping a copy of the current database first.
+
+    ``confirm`` is asked, once the backup is checked, with the submitted returns the backup
+    lacks; unless it says yes nothing is restored (RestoreDeclined). The restored database's
+    audit log records the restore, where the replaced database is kept and each submission
+    it took away, so the record survives the restore itself.
 
     Only while no other program has the database open: the check takes SQLite's exclusive
     lock, and holds it until the new file is in place."""
@@ -525,10 +571,101 @@ def restore(database: Path, source: Path) -> Path | None:
         with ftbackup.unpacked(source, database.parent) as unpacked:
             label = f"the database in {source}"
             check_restorable(unpacked.database, label)
-            return _replace_database(database, unpacked.database, unpacked.evidence)
+            return _replace_database(
+                database, unpacked.database, unpacked.evidence, source, confirm
+            )
     _refuse_broken_zip(source)
     check_restorable(source)
-    return _replace_database(database, source, {})
+    return _replace_database(database, source, {}, source, confirm)
+
+
+def _standing_submissions(path: Path) -> dict[tuple[str, str, int, str], datetime]:
+    """Submitted returns not reopened, by (grant reference, period, version, checksum)."""
+    connection = _read_only(path)
+    try:
+        rows = connection.execute(
+            "SELECT g.reference, s.period, s.version_number, s.checksum, s.submitted_at "
+            "FROM submissions s JOIN grants g ON g.id = s.grant_id WHERE s.reopened_at IS NULL"
+        ).fetchall()
+    finally:
+        connection.close()
+    return {(g, p, v, c): datetime.fromisoformat(at) for g, p, v, c, at in rows}
+
+
+def lost_submissions(database: Path, backup_copy: Path) -> list[LostSubmission]:
+    """What restoring ``backup_copy`` over ``database`` un-submits. A current database SQLite
+    cannot read (damaged: the usual reason to restore) has nothing it can be said to lose."""
+    if not database.is_file():
+        return []
+    try:
+        now = _standing_submissions(database)
+    except sqlite3.DatabaseError:
+        return []
+    kept = _standing_submissions(backup_copy)
+    return [
+        LostSubmission(grant, period, version, at, checksum)
+        for (grant, period, version, checksum), at in sorted(now.items())
+        if (grant, period, version, checksum) not in kept
+    ]
+
+
+def _record_restore(
+    staged: Path, source: Path, kept: Path | None, lost: list[LostSubmission]
+) -> None:
+    """The restore's audit events, written into the restored copy before it goes in place."""
+    connection = sqlite3.connect(staged)
+    try:
+        with connection:
+            grants = dict(connection.execute("SELECT reference, id FROM grants").fetchall())
+            _audit(
+                connection,
+                "database",
+                f"restored from {source.name}",
+                None,
+                {
+                    "restored_from": [None, str(source)],
+                    "replaced_database_kept_in": [None, str(kept) if kept else None],
+                    "submissions_not_in_restored": [None, [str(item) for item in lost]],
+                },
+            )
+            for item in lost:
+                _audit(
+                    connection,
+                    "submission",
+                    f"{item.grant} {item.period} v{item.version} not in the restored database",
+                    grants.get(item.grant),
+                    {
+                        "period": [item.period, None],
+                        "version_number": [item.version, None],
+                        "submitted_at": [item.submitted_at.isoformat(), None],
+                        "checksum": [item.checksum, None],
+                        "kept_in": [str(kept) if kept else None, None],
+                    },
+                )
+    finally:
+        connection.close()
+
+
+def _audit(
+    connection: sqlite3.Connection,
+    entity: str,
+    label: str,
+    grant_id: int | None,
+    changes: dict[str, list[object]],
+) -> None:
+    # The columns and forms the ORM writes (fundtracker.audit): naive UTC times, JSON changes.
+    connection.execute(
+        "INSERT INTO audit_events (at, os_user, db_user, action, entity, entity_id, label, "
+        "grant_id, changes, reason) VALUES (?, ?, '', 'restore', ?, NULL, ?, ?, ?, '')",
+        (
+            now_utc().astimezone(UTC).replace(tzinfo=None).isoformat(" "),
+            os_user(),
+            entity,
+            label[:300],
+            grant_id,
+            json.dumps(changes, sort_keys=True),
+        ),
+    )
 
 
 def _refuse_broken_zip(source: Path) -> None:
@@ -557,11 +694,24 @@ def open_copy(source: Path, folder: Path) -> Path:
     return database
 
 
-def _replace_database(database: Path, source: Path, evidence: dict[str, Path]) -> Path | None:
+def _replace_database(
+    database: Path,
+    source: Path,
+    evidence: dict[str, Path],
+    named: Path,
+    confirm: Callable[[list[LostSubmission]], bool],
+) -> Restored:
+    lost = lost_submissions(database, source)
+    if not confirm(lost):
+        raise RestoreDeclined(
+            f"restoring {named} would take away {describe_lost(lost)}; nothing was restored"
+        )
     staged = copy_database(source, database.with_name(database.name + ".restoring"))
+    kept_as = _backup_path(database, "before-restore", now_utc()) if database.exists() else None
+    _record_restore(staged, named, kept_as, lost)
     try:
         with _ExclusiveAccess(database) as lock:
-            kept = _keep_current(database, lock)
+            kept = _keep_current(database, lock, kept_as)
             _put_back_evidence(evidence_store(database), evidence)
             for suffix in ("-wal", "-shm"):
                 Path(str(database) + suffix).unlink(missing_ok=True)
@@ -570,7 +720,7 @@ def _replace_database(database: Path, source: Path, evidence: dict[str, Path]) -
             staged.replace(database)
     finally:
         staged.unlink(missing_ok=True)
-    return kept
+    return Restored(kept, lost)
 
 
 def _put_back_evidence(store: Path, evidence: dict[str, Path]) -> None:
@@ -628,10 +778,9 @@ def _in_use(database: Path) -> DatabaseError:
     )
 
 
-def _keep_current(database: Path, lock: _ExclusiveAccess) -> Path | None:
-    if not database.exists():
+def _keep_current(database: Path, lock: _ExclusiveAccess, kept: Path | None) -> Path | None:
+    if kept is None:
         return None
-    kept = _backup_path(database, "before-restore", now_utc())
     kept.parent.mkdir(parents=True, exist_ok=True)
     # A byte copy: the database may be too damaged for the backup API, and the lock holds it
     # still. A damaged database's -wal is kept beside it too.

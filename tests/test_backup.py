@@ -257,7 +257,12 @@ def test_restore_puts_back_the_data_exactly_and_keeps_the_current_database(
 
     result = run_cli(capsys, str(demo_file), "restore", str(saved))
     assert result.code == 0, result.err
-    assert _rows(demo_file) == expected
+    restored = _rows(demo_file)
+    # The backup's rows exactly, and the restore's own audit event after them.
+    (event,) = restored["audit_events"][len(expected["audit_events"]) :]
+    assert event[4:6] == ("restore", "database")
+    restored["audit_events"] = restored["audit_events"][: len(expected["audit_events"])]
+    assert restored == expected
     kept = [b for b in backup.list_backups(demo_file) if b.kind == "before-restore"]
     assert len(kept) == 1 and str(kept[0].path) in result.out
     assert _rows(kept[0].path) == before_restore
@@ -368,7 +373,10 @@ def test_a_damaged_database_is_refused_on_open_naming_the_latest_good_backup(
 
     # The way out the message gives works.
     assert run_cli(capsys, str(demo_file), "restore", str(newest)).code == 0
-    assert _rows(demo_file) == _rows(newest)
+    restored, saved = _rows(demo_file), _rows(newest)
+    assert restored["audit_events"][-1][4] == "restore"  # the restore's own audit event
+    assert restored["audit_events"][:-1] == saved.pop("audit_events")
+    assert {t: rows for t, rows in restored.items() if t != "audit_events"} == saved
 
 
 def test_a_damaged_database_without_backups_says_so(tmp_path: Path, demo_file: Path) -> None:

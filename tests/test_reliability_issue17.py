@@ -3,7 +3,9 @@ and bounded XLSX reading: each test failed on the code before its fix."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from fundtracker.returns.submission import export_return
 from fundtracker.services.grants import grant_spec, import_grant, load_grant
 from fundtracker.services.plans import import_plan, plan_spec
 from fundtracker.storage import Database, open_database
+from tests.helpers import run_cli
 
 GRANT = "CRG-2025-26"  # the demo year: A01's profile is £2,000.00 a quarter, P1 60% P2 40%
 Q1 = Period.parse("2025/26-Q1")
@@ -204,3 +207,97 @@ def _all_differences(db: Database) -> list[str]:
         submitted = figures_of(json.loads(submission.snapshot)["report"])
     now = figures_of(report_for(db, load_grant(db, GRANT), Q1).to_json())
     return differences(submitted, now)
+
+
+# --- Restoring an older backup is audited and names the submissions it takes away ---------
+
+
+def _audit_of(path: Path, action: str) -> list[dict[str, object]]:
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute(
+            "SELECT entity, label, grant_id, changes FROM audit_events WHERE action = ? "
+            "ORDER BY id",
+            (action,),
+        ).fetchall()
+    finally:
+        connection.close()
+    return [
+        {"entity": e, "label": label, "grant_id": g, "changes": json.loads(c)}
+        for e, label, g, c in rows
+    ]
+
+
+def _standing_submissions(path: Path) -> list[tuple[str, int]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(
+            "SELECT period, version_number FROM submissions WHERE reopened_at IS NULL"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_restoring_an_older_backup_names_the_submissions_it_takes_away_and_is_audited(
+    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = backup.backup_now(demo_file, tmp_path / "older.sqlite3")  # before Q1 was submitted
+    url = str(demo_file)
+    submitted = run_cli(
+        capsys,
+        url,
+        "export-return",
+        "--grant",
+        GRANT,
+        "--period",
+        "2025/26-Q1",
+        "--out",
+        str(tmp_path / "q1.xlsx"),
+        "--submit",
+    )
+    assert submitted.code == 0, submitted.err
+
+    refused = run_cli(capsys, url, "restore", str(older))
+    assert refused.code == 1
+    assert "would take away the submitted return CRG-2025-26 2025/26-Q1 version 1" in refused.err
+    assert "--yes" in refused.err and "nothing was restored" in refused.err
+    assert _standing_submissions(demo_file) == [("2025/26-Q1", 1)]
+    assert [b for b in backup.list_backups(demo_file) if b.kind == "before-restore"] == []
+
+    restored = run_cli(capsys, url, "restore", str(older), "--yes")
+    assert restored.code == 0, restored.err
+    assert "took away the submitted return CRG-2025-26 2025/26-Q1 version 1" in restored.out
+    assert _standing_submissions(demo_file) == []
+    (kept,) = [b.path for b in backup.list_backups(demo_file) if b.kind == "before-restore"]
+    assert _standing_submissions(kept) == [("2025/26-Q1", 1)]  # the replaced one, whole
+    # The restored database's own audit says so, so the record survives the restore: one
+    # event for the restore, one per submission it took away (on the grant's own log).
+    events = _audit_of(demo_file, "restore")
+    assert [e["entity"] for e in events] == ["database", "submission"]
+    database_event, lost = events
+    assert database_event["changes"]["restored_from"] == [None, str(older)]
+    assert database_event["changes"]["replaced_database_kept_in"] == [None, str(kept)]
+    assert lost["label"] == "CRG-2025-26 2025/26-Q1 v1 not in the restored database"
+    assert lost["grant_id"] is not None
+    assert lost["changes"]["checksum"][0] == _checksum_in(kept)
+    listed = run_cli(capsys, url, "audit", "--grant", GRANT, "--format", "json")
+    assert any(e["action"] == "restore" for e in listed.json())
+
+
+def _checksum_in(path: Path) -> str:
+    connection = sqlite3.connect(path)
+    try:
+        return str(connection.execute("SELECT checksum FROM submissions").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def test_restoring_a_backup_that_has_every_submission_needs_no_confirmation(
+    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = backup.backup_now(demo_file, tmp_path / "same.sqlite3")
+    restored = run_cli(capsys, str(demo_file), "restore", str(same))
+    assert restored.code == 0, restored.err
+    assert "took away" not in restored.out
+    (event,) = _audit_of(demo_file, "restore")
+    assert event["changes"]["submissions_not_in_restored"] == [None, []]

@@ -129,21 +129,38 @@ def restore(window: MainWindow) -> None:
     source = ask_open_path(window, "Restore from a backup", start)
     if source is None:
         return
-    question = (
-        f"Replace {database.name} with the backup {source.name}?\n\n"
-        "A copy of the database as it is now is kept in the backups folder first."
-        + ("\nThe evidence files in the backup are put back too." if _is_zip(source) else "")
-    )
-    if not dialogs.confirm(window, "Restore from a backup", question, "Restore"):
-        return
+
+    def confirm(lost: list[backup.LostSubmission]) -> bool:
+        question = (
+            f"Replace {database.name} with the backup {source.name}?\n\n"
+            + _taken_away(lost)
+            + "A copy of the database as it is now is kept in the backups folder first."
+            + ("\nThe evidence files in the backup are put back too." if _is_zip(source) else "")
+        )
+        action = "Restore and un-submit" if lost else "Restore"
+        return dialogs.confirm(window, "Restore from a backup", question, action)
+
     finish_daily_backups()  # its reading connection would keep the database open
-    window.db.dispose()
+    window.db.dispose()  # it reconnects if the restore is refused or declined
     try:
-        backup.restore(database, source)
+        backup.restore(database, source, confirm)
+    except backup.RestoreDeclined:
+        return
     except DatabaseError as error:
         show_error(window, error)
         return
     window.open_requested.emit(str(database))
+
+
+def _taken_away(lost: list[backup.LostSubmission]) -> str:
+    if not lost:
+        return ""
+    names = "\n".join(f"• {item}" for item in lost)
+    return (
+        "The backup was taken before these returns were submitted: restoring it un-submits "
+        f"them (the OPCC may already have them).\n{names}\n"
+        "The restore and these returns are recorded in the audit log.\n\n"
+    )
 
 
 def _restore_start(database: Path) -> Path:

@@ -48,10 +48,19 @@ def register(subparsers: Any) -> None:
         description="Replace the database with FILE after checking it: a database copy "
         "(.sqlite3) must be a sound Fundtracker database; an .ftbackup must match its manifest "
         "of SHA-256s, and its evidence files are put back in the evidence store beside the "
-        "database. Close the app first: a database another program has open is not replaced. "
-        "Naming a --database that does not exist yet opens a hand-over copy as a new database.",
+        "database. A backup older than a submitted return un-submits it: such a restore is "
+        "refused, naming the returns, unless --yes is given. The restore is recorded in the "
+        "restored database's audit log. Close the app first: a database another program has "
+        "open is not replaced. Naming a --database that does not exist yet opens a hand-over "
+        "copy as a new database.",
     )
     restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument(
+        "--yes",
+        action="store_true",
+        help="restore even though the backup lacks submitted returns the database has (they "
+        "are named; without --yes such a restore is refused)",
+    )
     restore.set_defaults(handler=run_restore)
     for parser in (take, restore):
         add_database_option(parser)
@@ -149,8 +158,20 @@ def _list(ctx: Context, database: Path) -> int:
 
 def run_restore(ctx: Context) -> int:
     database = _sqlite_file(ctx)
-    kept = backup.restore(database, ctx.args.file)
+
+    def confirm(lost: list[backup.LostSubmission]) -> bool:
+        if lost and not ctx.args.yes:
+            raise DatabaseError(
+                f"restoring {ctx.args.file} would take away {backup.describe_lost(lost)}: the "
+                "backup was taken before they were submitted (or while they were reopened); "
+                "nothing was restored. Run the command again with --yes to restore anyway"
+            )
+        return True
+
+    restored = backup.restore(database, ctx.args.file, confirm)
     ctx.print(f"restored {database} from {ctx.args.file}")
-    if kept is not None:
-        ctx.print(f"the database as it was before is kept in {kept}")
+    if restored.lost:
+        ctx.print(f"the restore took away {backup.describe_lost(restored.lost)}")
+    if restored.kept is not None:
+        ctx.print(f"the database as it was before is kept in {restored.kept}")
     return 0
