@@ -85,8 +85,17 @@ def test_demo_q3_board_report_shows_the_reports_figures(
         "The officer's narratives",
     ):
         assert heading in text
+    words = " ".join(text.split())  # a wrapped cell's lines joined again
     # Colour is not the only carrier: the overspend is written beside A02's bar.
-    assert "£5,034.34 of £4,500.00 (112%); £534.34 over" in " ".join(text.split())
+    assert "£5,034.34 of £4,500.00 (112%); £534.34 over" in words
+    report = build_report(demo_ui_db, GRANT_REFERENCE, Q3).to_json()
+    outcomes = [o for item in report["allocations"] for o in item.get("outcomes", [])]
+    for outcome in outcomes:  # each measure of the report, with its % of target
+        assert f"{outcome['code']} {outcome['title']}" in words
+        reached = outcome["percent_of_target"]  # None while nothing was due
+        assert (f"{reached}%" if reached is not None else "—") in words
+    if not outcomes:
+        assert "No outcome measures recorded." in text
     assert "Outputs and outcomes: Forty-one young people attended" in text
 
     info = _read("pdfinfo", out)
