@@ -155,12 +155,13 @@ def close_blockers(session: Session, grant: Grant) -> list[str]:
             f" and {len(commitments) - NAMED_LIMIT} more" if len(commitments) > NAMED_LIMIT else ""
         )
         problems.append(
-            f"{len(commitments)} commitment(s) are still open: {named}{more}; release or "
-            "invoice each first (fundtracker-cli spend release ID, spend invoice ID); to carry "
-            "one forward, release it and raise it again in next year's grant"
+            f"{len(commitments)} commitment(s) are still open: {named}{more}; carry each "
+            "into next year's grant (Carry forward… on the Spending page; fundtracker-cli "
+            "spend carry-forward ID --to NEXT-REF), or release or invoice it (spend release "
+            "ID, spend invoice ID)"
             + (
-                f" (reopen the return for {final} first: once it is submitted no period is "
-                "left open to release them in)"
+                f" — with the return for {final} submitted, a release or an invoice needs it "
+                "reopened first; carrying forward does not"
                 if submitted
                 else ""
             )

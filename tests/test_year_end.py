@@ -177,7 +177,7 @@ def test_close_is_refused_naming_the_unsubmitted_return_and_open_commitments(
     with pytest.raises(ValidationError, match="line 3") as still:
         close_grant(year, "Y-1")
     assert "has not been submitted" not in str(still.value)
-    assert "reopen the return for 2025/26-Q4 first" in str(still.value)
+    assert "a release or an invoice needs it reopened first" in str(still.value)
     assert _closed_at(year) is None
 
 

@@ -1,7 +1,7 @@
 """The year's dialogs (issue 13): record a virement, release a commitment, record a
-commitment's invoice, start next year's grant. Each is a small form whose OK runs one core
-operation through ``Workspace.run`` — one undoable step — and shows a refusal beside the field
-it names, keeping the form open with nothing changed."""
+commitment's invoice, carry a commitment into next year's grant, start next year's grant. Each
+is a small form whose OK runs one core operation through ``Workspace.run`` — one undoable step —
+and shows a refusal beside the field it names, keeping the form open with nothing changed."""
 
 from __future__ import annotations
 
@@ -30,13 +30,14 @@ from fundtracker.models import Grant
 from fundtracker.money import format_money, parse_money
 from fundtracker.operations import Changes, Operation, Together
 from fundtracker.operations.commitments import (
+    CarryForwardCommitment,
     InvoiceCommitment,
     MatchCommitment,
     ReleaseCommitment,
 )
 from fundtracker.operations.virements import RecordVirement
 from fundtracker.operations.year import MoveLinesToGrant, StartNextYear
-from fundtracker.presenters.commitments import match_candidates
+from fundtracker.presenters.commitments import later_grants, match_candidates
 from fundtracker.services.ledger_view import LedgerRow
 from ui.errors import error_text, show_error
 from ui.naming import labelled, named
@@ -243,6 +244,44 @@ class InvoiceDialog(OperationForm):
         )
 
 
+class CarryForwardDialog(OperationForm):
+    """An open commitment raised again in a later year's grant, so this year can close."""
+
+    title = "Carry commitment forward"
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        parent: QWidget | None,
+        line: LedgerRow,
+        later_grants: Sequence[tuple[str, str]],
+    ) -> None:
+        super().__init__(workspace, parent)
+        self.line = line
+        self.intro.setText(
+            f"Carry commitment {line.id} ({line.supplier or 'no supplier'}, "
+            f"{format_money(line.claimable)}) into a later year's grant: it is raised again "
+            "there, committed from that grant's first day. This year's returns keep it as "
+            "committed at the year end, and the year can close."
+        )
+        combo = QComboBox()
+        for reference, name in later_grants:
+            combo.addItem(f"{reference}  {name}", reference)
+        self.add_field("to", "Carry into grant", combo)
+        if not later_grants:
+            self.error.setText(
+                "No later grant yet: start next year's grant first (Returns page, Start next "
+                "year's grant…)."
+            )
+            ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            ok.setEnabled(False)
+
+    def operation(self) -> Operation:
+        combo = self.fields["to"]
+        assert isinstance(combo, QComboBox)
+        return CarryForwardCommitment(self.line.id, self.line.version, combo.currentData())
+
+
 class NextYearDialog(OperationForm):
     """Start the following financial year's grant from a closed one, optionally moving the
     lines dated in the new year to it in the same step."""
@@ -347,5 +386,18 @@ def invoice_selected(page: LinePage, parent: QWidget) -> InvoiceDialog | None:
         return None
     candidates = match_candidates(page.workspace.db, line.id)
     dialog = InvoiceDialog(page.workspace, parent, line, candidates)
+    dialog.open()
+    return dialog
+
+
+def carry_forward_selected(page: LinePage, parent: QWidget) -> CarryForwardDialog | None:
+    """*Carry forward…* on the selected committed line: into a grant starting after this
+    one ends."""
+    line = _one_commitment(page, parent)
+    if line is None:
+        return None
+    dialog = CarryForwardDialog(
+        page.workspace, parent, line, later_grants(page.workspace.db, page.workspace.grant)
+    )
     dialog.open()
     return dialog

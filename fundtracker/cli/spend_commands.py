@@ -129,12 +129,23 @@ def register(subparsers: Any) -> None:
     add_format_option(invoice, "text", "json")
     invoice.set_defaults(handler=run_invoice)
 
+    carry = group.add_parser(
+        "carry-forward",
+        help="carry an open commitment into next year's grant (raised again there on its "
+        "first day; this year's returns keep it as committed, and the year can close)",
+    )
+    carry.add_argument("id", type=int)
+    carry.add_argument("--to", required=True, metavar="REF", help="next year's grant")
+    carry.add_argument("--reason", default="", help="why (kept in the audit log)")
+    add_format_option(carry, "text", "json")
+    carry.set_defaults(handler=run_carry_forward)
+
     audit = subparsers.add_parser("audit", help="the audit log, newest first")
     audit.add_argument("--grant", metavar="REF")
     audit.add_argument("--limit", type=int)
     add_format_option(audit, "table", "json")
     audit.set_defaults(handler=run_audit)
-    for parser in (add, listing, update, delete, release, invoice, audit):
+    for parser in (add, listing, update, delete, release, invoice, carry, audit):
         add_database_option(parser)
 
 
@@ -206,6 +217,23 @@ def run_invoice(ctx: Context) -> int:
     note = spend.late_note(actual)
     if note:
         ctx.warn(f"fundtracker-cli: {note}")
+    return 0
+
+
+def run_carry_forward(ctx: Context) -> int:
+    commitment, carried = spend.carry_forward_commitment(
+        ctx.db, ctx.args.id, ctx.args.to, reason=ctx.args.reason
+    )
+    if ctx.args.format == "json":
+        ctx.print_json(
+            {"commitment": spend.spend_to_dict(commitment), "carried": spend.spend_to_dict(carried)}
+        )
+    else:
+        ctx.print(str(carried.id))
+        ctx.warn(
+            f"fundtracker-cli: commitment {commitment.id} carried forward to {ctx.args.to} as "
+            f"line {carried.id}, dated {carried.date:%d/%m/%Y}"
+        )
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Commitments that clear, as operations: release a commitment, invoice it (a new actual line)
-or match it to an actual line already recorded. A page's request carries the version the
-person saw; an inverse carries the rows' values as the step left them (``row_state``), so an
-undo still goes ahead after a later step was made and undone, and refuses a real change."""
+"""Commitments that clear, as operations: release a commitment, invoice it (a new actual line),
+match it to an actual line already recorded, or carry it into next year's grant. A page's
+request carries the version the person saw; an inverse carries the rows' values as the step
+left them (``row_state``), so an undo still goes ahead after a later step was made and undone,
+and refuses a real change."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fundtracker.operations import (
     row_state,
 )
 from fundtracker.services.spend import (
+    carry_forward_commitment,
     delete_spend,
     invoice_commitment,
     match_commitment,
@@ -108,14 +110,35 @@ class MatchCommitment(Operation):
 
 
 @dataclass(frozen=True)
+class CarryForwardCommitment(Operation):
+    """Raise an open commitment again in a later year's grant; the old grant's periods keep it
+    as committed and its year can close."""
+
+    line_id: int
+    version: Expected
+    to_grant: str
+
+    @property
+    def description(self) -> str:
+        return f"Carry commitment {self.line_id} forward to {self.to_grant}"
+
+    def run(self, db: Database) -> Changes:
+        _expect(db, self.line_id, self.version, f"commitment {self.line_id}")
+        commitment, carried = carry_forward_commitment(db, self.line_id, self.to_grant)
+        carried_line = (carried.id, _state(db, carried.id))
+        inverse = Unrelease(self.line_id, _state(db, commitment.id), carried_line, redo=self)
+        return changes(self.description, _grant_of(db, commitment), SPEND, inverse, carried)
+
+
+@dataclass(frozen=True)
 class Unrelease(Operation):
-    """The undo of a release, invoice or match: the commitment counts again, and an invoice
-    line made by the invoicing is deleted. Its own inverse runs ``redo`` again at the
-    commitment's values as it leaves them."""
+    """The undo of a release, invoice, match or carry forward: the commitment counts again,
+    and the line the invoicing or carrying made is deleted. Its own inverse runs ``redo``
+    again at the commitment's values as it leaves them."""
 
     line_id: int
     state: RowState  # the commitment as the release left it
-    invoice_line: tuple[int, RowState] | None = None  # the line the invoice made, as made
+    invoice_line: tuple[int, RowState] | None = None  # the line the step made, as made
     redo: Operation | None = None
 
     @property
@@ -125,7 +148,7 @@ class Unrelease(Operation):
     def run(self, db: Database) -> Changes:
         _expect(db, self.line_id, self.state, f"commitment {self.line_id}")
         if self.invoice_line is not None:
-            _expect(db, *self.invoice_line, "the invoice line")
+            _expect(db, *self.invoice_line, f"spend line {self.invoice_line[0]}")
             delete_spend(db, self.invoice_line[0])
         line = unrelease_commitment(db, self.line_id)
         inverse = _redo_at(self.redo, _state(db, line.id))
@@ -139,4 +162,6 @@ def _redo_at(redo: Operation | None, version: RowState) -> Operation | None:
         return InvoiceCommitment(redo.line_id, version, redo.values)
     if isinstance(redo, MatchCommitment):
         return MatchCommitment(redo.line_id, version, redo.actual_id)
+    if isinstance(redo, CarryForwardCommitment):
+        return CarryForwardCommitment(redo.line_id, version, redo.to_grant)
     return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -605,3 +605,59 @@ def unrelease_commitment(
         session.flush()
         _ = line.allocation
         return line
+
+
+def carry_forward_commitment(
+    db: Database,
+    line_id: int,
+    to_grant_reference: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> tuple[SpendLine, SpendLine]:
+    """Carry an open commitment into next year's grant: the same order raised again there as a
+    commitment dated on its first day (same project code, supplier, amounts, reference). The
+    old line is released on the day after its grant ends, so every period of the old grant —
+    the year-end return included — still counts it as committed, as it was at the year end,
+    and the year can close. Returns (old commitment, new commitment)."""
+    with db.unit_of_work(reason) as session:
+        commitment = _commitment(session, line_id, expected_version)
+        grant = session.get_one(Grant, commitment.grant_id)
+        refuse_closed(grant)
+        target = get_grant(session, to_grant_reference)
+        refuse_closed(target)
+        if target.start_date <= grant.end_date:
+            raise ValidationError(
+                FieldError(
+                    "to",
+                    f"grant {target.reference} starts on {target.start_date:%d/%m/%Y}, before "
+                    f"grant {grant.reference} ends ({grant.end_date:%d/%m/%Y}): a commitment "
+                    "is carried forward into a later year's grant",
+                )
+            )
+        carried = _copy_line(commitment)
+        carried.grant_id, carried.source, carried.batch_id, carried.source_row = (
+            target.id,
+            "manual",
+            None,
+            None,
+        )
+        carried.released_on, carried.net, carried.vat = None, commitment.net, commitment.vat
+        carried.notes = _joined(
+            commitment.notes,
+            f"carried forward from grant {grant.reference} line {commitment.id} "
+            f"(raised {commitment.date:%d/%m/%Y})",
+        )
+        _assign(
+            session, target, carried, {"date": target.start_date, "allocation": _code(commitment)}
+        )
+        session.add(carried)
+        session.flush()
+        commitment.released_on = grant.end_date + timedelta(days=1)
+        commitment.invoiced_by_id = carried.id
+        session.flush()
+        _ = commitment.allocation, carried.allocation
+        return commitment, carried
+
+
+def _joined(*notes: str | None) -> str:
+    return "; ".join(note for note in notes if note)

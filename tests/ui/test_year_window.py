@@ -20,14 +20,14 @@ from sqlalchemy import select
 
 from fundtracker.models import Grant, SpendLine
 from fundtracker.operations import run_operation
-from fundtracker.operations.year import CloseGrant
+from fundtracker.operations.year import CloseGrant, StartNextYear
 from fundtracker.periods import Period
 from fundtracker.returns.submission import export_return
 from fundtracker.services.grants import get_grant
 from fundtracker.services.spend import add_spend, release_commitment
 from fundtracker.services.virements import list_virements
 from fundtracker.storage import Database
-from ui.year_dialogs import InvoiceDialog, OperationForm, ReleaseDialog
+from ui.year_dialogs import CarryForwardDialog, InvoiceDialog, OperationForm, ReleaseDialog
 
 GRANT = "CRG-2025-26"  # the demo year: no return submitted, five open commitments
 Form = TypeVar("Form", bound=OperationForm)
@@ -266,3 +266,44 @@ def test_start_next_year_moving_the_april_line_then_undo(
     with demo_ui_db.read() as session:
         assert session.scalar(select(Grant.id).where(Grant.reference == "CRG-2026-27")) is None
     assert april in {line.id for line in _lines_of(demo_ui_db, GRANT)}
+
+
+def test_carry_a_commitment_forward_then_undo(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    # Next year's grant first (the window offers it once the last return is submitted; the
+    # core any time): the demo's projects, so A07 is there too.
+    run_operation(demo_ui_db, StartNextYear(GRANT, "CRG-2026-27", None, None))
+    window.workspace.set_grant(GRANT)
+    page = window.show_page("spending")
+    assert page.select_line(122)  # CCTV Solutions, A07, committed 2,350.00
+    menu = page.context_menu()
+    assert "Carry forward…" in [action.text() for action in menu.actions()]
+    page.carry_button.click()
+    dialog = _opened(page, CarryForwardDialog)
+    combo = dialog.fields["to"]
+    assert isinstance(combo, QComboBox)
+    assert [combo.itemData(i) for i in range(combo.count())] == ["CRG-2026-27"]
+    _screenshot(dialog, "carry-forward")
+    _ok(qtbot, dialog)
+    assert not dialog.isVisible()
+    [carried] = _lines_of(demo_ui_db, "CRG-2026-27")
+    assert (carried.status, carried.date, carried.net) == (
+        "committed",
+        date(2026, 4, 1),
+        Decimal("2350.00"),
+    )
+    assert _line(demo_ui_db, 122).released_on == date(2026, 4, 1)
+
+    window.workspace.undo_stack.undo()
+    assert _lines_of(demo_ui_db, "CRG-2026-27") == []
+    assert _line(demo_ui_db, 122).released_on is None
+
+
+def test_carry_forward_with_no_later_grant_says_to_start_one(window: Any) -> None:
+    page = window.show_page("spending")
+    assert page.select_line(122)
+    page.carry_button.click()
+    dialog = _opened(page, CarryForwardDialog)
+    assert "start next year's grant first" in dialog.error.text()
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()

@@ -212,7 +212,7 @@ class ReturnsPage(Page):
         self.year_button = named(QPushButton("Close the year…"), "closeYear")
         self.year_button.clicked.connect(self.close_or_reopen_year)
         self.next_year_button = named(QPushButton("Start next year's grant…"), "startNextYear")
-        self.next_year_button.setToolTip("The following year's grant from this closed one")
+        self.next_year_button.setToolTip("The following year's grant from this one")
         self.next_year_button.clicked.connect(self.start_next_year)
         self.export_button.clicked.connect(self.export)
         self.submit_button.clicked.connect(self.submit)
@@ -342,7 +342,9 @@ class ReturnsPage(Page):
         self.year_button.setText("Reopen the year…" if closed else "Close the year…")
         last = str(period) == getattr(self, "last_period", "")
         self.year_button.setEnabled(writable and (closed or (last and submitted)))
-        self.next_year_button.setEnabled(writable and closed)
+        # Next year's grant may start before this one closes: open commitments are carried
+        # into it, and that is what lets this year close.
+        self.next_year_button.setEnabled(writable and (closed or (last and submitted)))
         findings = run_checks(self.db, reference, period, report=self.report)
         errors = [f for f in findings if f.severity == "error"]
         self.checks_label.setText(

@@ -45,7 +45,7 @@ from ui.naming import labelled, named
 from ui.pages.base import Page
 from ui.rules import RuleEditor, RulesDialog
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
-from ui.year_dialogs import invoice_selected, release_selected
+from ui.year_dialogs import carry_forward_selected, invoice_selected, release_selected
 
 ENTRY_FIELDS = (
     "date",
@@ -163,8 +163,11 @@ class SpendingPage(Page):
         # A committed line (a purchase order) is released or invoiced: one step each.
         self.release_button = QPushButton("Release commitment…")
         self.invoice_button = QPushButton("Record the invoice…")
+        self.carry_button = QPushButton("Carry forward…")
+        self.carry_button.setToolTip("Carry this commitment into next year's grant")
         self.release_button.clicked.connect(lambda: release_selected(self, self))
         self.invoice_button.clicked.connect(lambda: invoice_selected(self, self))
+        self.carry_button.clicked.connect(lambda: carry_forward_selected(self, self))
         row.addWidget(QLabel("Selected lines:"))
         # Short on the button (the row is full); the context menu says it whole.
         self.rule_button = QPushButton("Make a rule…")
@@ -175,10 +178,11 @@ class SpendingPage(Page):
             row.addWidget(button)
         row.addWidget(self.release_button)
         row.addWidget(self.invoice_button)
+        row.addWidget(self.carry_button)
         row.addStretch(1)
         row.addWidget(self.delete_button)
         self.attach_button.setEnabled(not self.workspace.read_only)
-        for button in (self.release_button, self.invoice_button):
+        for button in (self.release_button, self.invoice_button, self.carry_button):
             button.setEnabled(not self.workspace.read_only)
         if self.workspace.read_only:
             for button in (
@@ -455,6 +459,10 @@ class SpendingPage(Page):
             action.setEnabled(button.isEnabled())
         rule = menu.addAction("Make a rule from this line…", self.make_rule_from_line)
         rule.setEnabled(self.rule_button.isEnabled())
+        menu.addSeparator()
+        for button in (self.release_button, self.invoice_button, self.carry_button):
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled())
         menu.addSeparator()
         menu.addAction(self.delete_button.text(), self.delete_button.click)
         return menu
