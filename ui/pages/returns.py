@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -48,7 +49,7 @@ from fundtracker.returns.submission import (
 from fundtracker.services.grants import load_grant
 from fundtracker.services.plans import list_plans
 from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
-from ui import dialogs
+from ui import dialogs, funders_template
 from ui.board_report_pdf import write_board_report
 from ui.delegates import ChoiceDelegate
 from ui.errors import show_error
@@ -215,11 +216,18 @@ class ReturnsPage(Page):
         self.next_year_button.setToolTip("The following year's grant from this one")
         self.next_year_button.clicked.connect(self.start_next_year)
         self.export_button.clicked.connect(self.export)
+        self.template_button = named(QPushButton("Funder's template"), "fundersTemplate")
+        self.template_button.setToolTip("Fill in the funder's own return form (docs/RETURNS.md)")
+        template_menu = QMenu(self.template_button)
+        template_menu.addAction("Export to funder's template…", self.export_to_template)
+        template_menu.addAction("Choose the template and its map…", self.choose_template)
+        self.template_button.setMenu(template_menu)
         self.submit_button.clicked.connect(self.submit)
         self.reopen_button.clicked.connect(self.reopen)
         self.pack_button.clicked.connect(self.evidence_pack)
         for button in (self.export_button, self.submit_button, self.reopen_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.template_button)
         buttons.addStretch(1)
         buttons.addWidget(self.year_button)
         buttons.addWidget(self.next_year_button)
@@ -390,6 +398,41 @@ class ReturnsPage(Page):
 
         label = "Submitting the return…" if submit else "Writing the return workbook…"
         run_in_background(self, label, work, done, cancellable=False)
+
+    def choose_template(self) -> None:
+        chosen = funders_template.choose(self, self.workspace.grant)
+        if chosen:
+            template, the_map = chosen
+            self.show_status(f"Funder's template: {template.name}, map {the_map.name}", 10000)
+
+    def export_to_template(self) -> None:
+        reference = self.workspace.grant
+        if not self.current_period_text():
+            return
+        chosen = funders_template.remembered(reference) or funders_template.choose(self, reference)
+        if chosen is None:
+            return
+        title = "Export to the funder's template"
+        path = self._ask_path(title, chosen[0].suffix, "Excel workbooks")
+        if path:
+            self.export_to_template_path(path, *chosen)
+
+    def export_to_template_path(self, path: Path, template: Path, the_map: Path) -> None:
+        """The period's return (its snapshot once submitted) in the funder's template."""
+        filler = funders_template.check(self, template, the_map)
+        if filler is None:
+            return
+        reference, period, who = self.workspace.grant, self.period(), prepared_by()
+
+        def work(_progress: Progress) -> Any:
+            return export_return(
+                self.db, reference, period, path, prepared_by=who, writer=filler.write
+            )
+
+        def done(result: Any) -> None:
+            self.show_status(f"{result.status} return written to {path} (funder's template)", 10000)
+
+        run_in_background(self, "Filling in the funder's template…", work, done, cancellable=False)
 
     def submit(self) -> None:
         if not self.current_period_text():
