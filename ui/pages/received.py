@@ -77,8 +77,9 @@ class ReceivedPage(Page):
         layout.addWidget(
             notice(
                 "Drop partnerships' submitted return workbooks here, or choose Receive "
-                "returns… (File menu, Ctrl+Shift+R). Each is checked against its checksum; a newer version supersedes "
-                "the one before (both are kept). Ctrl+Z undoes a whole batch."
+                "returns… (File menu, Ctrl+Shift+R). Each is checked against its checksum; a "
+                "newer version supersedes the one before (both are kept). Ctrl+Z undoes a "
+                "whole batch."
             )
         )
         self.summary = labelled(named(QLabel(), "receiveSummary"), "What the last batch did")
