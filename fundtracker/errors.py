@@ -56,5 +56,9 @@ class DatabaseError(FundtrackerError):
     """The database cannot be opened or upgraded as asked."""
 
 
+class DatabaseBusyError(DatabaseError):
+    """Another writer kept the database busy longer than the wait allows; nothing changed."""
+
+
 class ReadOnlyError(DatabaseError):
     """This user may read the database but not change it; nothing was changed."""

@@ -29,7 +29,13 @@ from fundtracker import audit, backup
 
 if TYPE_CHECKING:
     from alembic.config import Config
-from fundtracker.errors import ConflictError, DatabaseError, ReadOnlyError, ValidationError
+from fundtracker.errors import (
+    ConflictError,
+    DatabaseBusyError,
+    DatabaseError,
+    ReadOnlyError,
+    ValidationError,
+)
 
 APP_NAME = "fundtracker"
 DATABASE_ENV = "FUNDTRACKER_DATABASE"
@@ -113,6 +119,7 @@ class Database:
         session = self._sessions()
         token = self._current.set(session)
         session.info.update(os_user=self.os_user, db_user=self.db_user, reason=reason)
+        session.info["grants_held"] = set()  # the grants whose writer lock it holds (locks.py)
         try:
             yield session
             session.commit()
@@ -120,6 +127,12 @@ class Database:
             session.rollback()
             if _is_permission_error(exc):
                 raise self._read_only_error() from exc
+            if _is_busy_error(exc):
+                raise DatabaseBusyError(
+                    f"{self.display_name} stayed busy with someone else's change for "
+                    f"{SQLITE_BUSY_TIMEOUT_MS // 1000} seconds; nothing was changed: "
+                    "make your change again in a moment"
+                ) from exc
             if isinstance(exc, DataError):  # PostgreSQL: text too long for its column, say
                 reason = str(exc.orig).splitlines()[0]
                 raise ValidationError(f"a value does not fit the database ({reason})") from exc
@@ -248,6 +261,11 @@ def _create_engine(url: str) -> Engine:
 def _is_permission_error(exc: DBAPIError) -> bool:
     # PostgreSQL: insufficient_privilege; SQLite: a file the user may not write.
     return getattr(exc.orig, "sqlstate", None) == "42501" or "readonly database" in str(exc.orig)
+
+
+def _is_busy_error(exc: DBAPIError) -> bool:
+    # SQLite's busy timeout ran out: another connection held the write lock all that time.
+    return isinstance(exc.orig, sqlite3.OperationalError) and "database is locked" in str(exc.orig)
 
 
 def _database_user(engine: Engine) -> str:

@@ -1,8 +1,10 @@
 """Ledger import: find the layout, preview, plan (dry run) and commit, batches and undo.
 
-A dry run and a real import run the same code in one transaction; only the real one commits.
-Rows stream from the file in chunks and are written with bulk Core inserts, so memory does not
-grow with the file beyond one small key per imported line (for duplicate detection).
+A dry run and a real import read and check the file the same way, outside any write lock; only
+the real one then writes the planned lines, in one transaction holding the grant's lock for the
+insert alone (see ``run_import``). Rows stream from the file in chunks, are spooled to a
+temporary file and written with bulk Core inserts, so memory does not grow with the file beyond
+one small key per imported line (for duplicate detection).
 
 Assignment order for each line: the ``allocation`` column's code; then the grant's rules in
 priority order; then the cost centre when exactly one allocation has it; else unassigned.
@@ -15,13 +17,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import IO, Any, TextIO, cast
 
 from sqlalchemy import BigInteger, CursorResult, column, delete, func, insert, select, table, update
 from sqlalchemy import Table as SqlTable
@@ -55,7 +59,7 @@ from fundtracker.models import Grant, ImportBatch, SpendLine, search_text_of
 from fundtracker.money import to_pence
 from fundtracker.safe_text import csv_safe
 from fundtracker.services.grants import get_grant
-from fundtracker.services.locks import locked_until
+from fundtracker.services.locks import hold_grant, locked_until
 from fundtracker.storage import Database, utcnow
 from fundtracker.year_end import refuse_closed
 
@@ -399,28 +403,95 @@ def run_import(
     cancel: Callable[[], bool] | None = None,
     reason: str = "",
 ) -> ImportResult:
-    """Read, check and write the file in one transaction; keep it only for a real import
-    without refusing bad rows. The dry run takes the same path and is rolled back."""
+    """Read and check the file as a reader, then write it in one transaction.
+
+    Parsing, mapping and checking a long file take most of an import's time, so they hold no
+    write lock: a colleague's edit goes ahead meanwhile. The writing transaction takes the
+    grant's lock and reads again what the plan was made against (the grant's lines, projects,
+    rules, exclusions and submitted-period lock): unchanged, it inserts the planned lines;
+    changed, it reads the file again under the lock, so a batch is always checked against
+    exactly what it is written beside (two imports of one file at once import it once).
+    A dry run, or a file refused for bad rows, writes nothing.
+    """
     settings = resolve_options(db, options)
     with ExitStack() as stack:
         layout, table, rows = stack.enter_context(open_layout(path, settings))
         report = _open_report(stack, options.errors_out, layout)
+        spool = stack.enter_context(_Spool())
+        with db.read() as session:
+            grant = get_grant(session, grant_reference)
+            refuse_closed(grant)
+            scan = _Scan(session, grant, layout, settings, options, table)
+            scan.report, scan.progress, scan.cancel = report, progress, cancel
+            scan.write = spool.write
+            result = scan.run(rows, dry_run)
+        if dry_run or result.refused:
+            return result
         try:
             with db.unit_of_work(reason or f"import {layout.file_name}") as session:
                 grant = get_grant(session, grant_reference)
+                hold_grant(session, grant.id)
                 refuse_closed(grant)
-                scan = _Scan(session, grant, layout, settings, report, table)
-                scan.skip_errors = options.skip_errors
-                scan.exclude_rules, scan.exclude_rows = options.exclude, options.exclude_rows
-                scan.excluding = bool(options.exclude or options.exclude_rows)
-                scan.progress, scan.cancel = progress, cancel
-                result = scan.run(rows, dry_run)
-                if dry_run or result.refused:
-                    raise _Discard(result)
-                _finish_batch(session, scan.batch_id, layout, result, options, settings)
+                now = _Scan(session, grant, layout, settings, options, table)
+                now.cancel = cancel
+                batch_id = _create_batch(session, grant, layout)
+                if now.fingerprint == scan.fingerprint:
+                    spool.replay(_inserter(session, batch_id), now.checkpoint)
+                else:
+                    result, layout = _read_again(stack, now, path, settings, batch_id)
+                    if result.refused:
+                        raise _Discard(result)
+                    scan = now
+                save_exclusions(session, grant.id, layout.file_name, scan.new_exclusions)
+                _finish_batch(session, batch_id, layout, result, options, settings)
         except _Discard as discard:
             result = discard.result
         return result
+
+
+def _read_again(
+    stack: ExitStack, scan: _Scan, path: Path, settings: ProfileSettings, batch_id: int
+) -> tuple[ImportResult, FileLayout]:
+    """The grant changed while the file was read: read it again inside the writing
+    transaction, under the grant's lock, inserting as it goes. (The errors report stays the
+    first reading's.)"""
+    layout, table, rows = stack.enter_context(open_layout(path, settings))
+    scan.layout, scan.table = layout, table
+    scan.write = _inserter(scan.session, batch_id)
+    return scan.run(rows, False), layout
+
+
+def _inserter(session: Session, batch_id: int) -> Callable[[list[dict[str, Any]]], None]:
+    def insert_chunk(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            row["batch_id"] = batch_id
+        session.execute(insert(SPEND_ROWS), rows)
+
+    return insert_chunk
+
+
+class _Spool:
+    """The planned lines, chunk by chunk, in a temporary file until they are written."""
+
+    def __enter__(self) -> _Spool:
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="fundtracker-import-")
+        self.chunks = 0
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.file.close()
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
+
+    def replay(
+        self, write: Callable[[list[dict[str, Any]]], None], checkpoint: Callable[[], None]
+    ) -> None:
+        self.file.seek(0)
+        for _ in range(self.chunks):
+            write(pickle.load(self.file))  # our own file, written just now
+            checkpoint()
 
 
 def _open_report(stack: ExitStack, target: Path | None, layout: FileLayout) -> Any:
@@ -437,7 +508,7 @@ def _open_report(stack: ExitStack, target: Path | None, layout: FileLayout) -> A
 
 
 class _Scan:
-    """One pass over the rows: classify, assign, and insert in chunks."""
+    """One pass over the rows: classify, assign, and hand the lines to ``write`` in chunks."""
 
     def __init__(
         self,
@@ -445,18 +516,19 @@ class _Scan:
         grant: Grant,
         layout: FileLayout,
         settings: ProfileSettings,
-        report: Any,
+        options: ImportOptions,
         table: Table,
     ):
         self.session = session
         self.grant = grant
         self.layout = layout
         self.parser = RowParser(layout.mapping, settings.date_format, self._allocation_problem)
-        self.report = report
+        self.report: Any = None
         self.table = table
+        self.write: Callable[[list[dict[str, Any]]], None] = lambda _rows: None
         self.progress: Callable[[ImportProgress], None] | None = None
         self.cancel: Callable[[], bool] | None = None
-        self.skip_errors = False
+        self.skip_errors = options.skip_errors
         self.codes = {a.code.casefold(): a.id for a in grant.allocations}
         self.unknown_code = _unknown_code_message(grant)
         self.cost_centres = _unique_cost_centres(grant)
@@ -464,14 +536,26 @@ class _Scan:
         self.lock = locked_until(session, grant.id)
         self.seen = _existing_keys(session, grant.id)
         self.pending: list[dict[str, Any]] = []
-        self.batch_id = 0
         self.excluded_keys = remembered(session, grant.id)
-        self.exclude_rules: tuple[ExcludeRule, ...] = ()
-        self.exclude_rows: frozenset[int] = frozenset()
-        self.excluding = False  # any rule or row given: the hot loop skips the test if not
+        self.exclude_rules, self.exclude_rows = options.exclude, options.exclude_rows
+        # Any rule or row given: the hot loop skips the test if not.
+        self.excluding = bool(options.exclude or options.exclude_rows)
         self.new_exclusions: list[NewExclusion] = []
         self.spend_only = layout.mapping.amount_layout != "debit_credit"
         self.file_total: FileTotal | None = None
+        self.fingerprint = self._fingerprint()
+
+    def _fingerprint(self) -> bytes:
+        """What the outcome depends on besides the file: equal fingerprints, equal plans."""
+        lock = (self.lock.id, self.lock.period_end) if self.lock else None
+        rules = [(r.field, r.operator, r.value, r.allocation_id) for r in self.rules]
+        grant = (self.grant.end_date, self.grant.closed_at)
+        state = (lock, sorted(self.codes.items()), sorted(self.cost_centres.items()), rules, grant)
+        digest = hashlib.blake2b(repr(state).encode(), digest_size=16)
+        for keys in (self.seen, self.excluded_keys):
+            digest.update(b"".join(sorted(keys)))
+            digest.update(b"|")
+        return digest.digest()
 
     def run(self, rows: Iterator[tuple[int, Sequence[object]]], dry_run: bool) -> ImportResult:
         layout = self.layout
@@ -484,7 +568,6 @@ class _Scan:
             layout.header_row,
         )
         result.earlier_batches = _earlier_batches(self.session, self.grant.id, layout.sha256)
-        self.batch_id = _create_batch(self.session, self.grant, layout)
         for count, (number, cells) in enumerate(rows, 1):
             if not is_blank(cells):
                 self._row(result, number, cells)
@@ -493,10 +576,6 @@ class _Scan:
         result.refused = result.bad_rows > 0 and not self.skip_errors
         if not result.refused:
             self._flush()
-            if not dry_run:  # a dry run is rolled back anyway: spare it the writing
-                save_exclusions(
-                    self.session, self.grant.id, self.layout.file_name, self.new_exclusions
-                )
         result.totals_row = totals_check(self.file_total, result.money, result.bad_rows)
         self._checkpoint(result)
         return result
@@ -644,7 +723,7 @@ class _Scan:
             "status": values.status,
             "notes": "",
             "source": SOURCE,
-            "batch_id": self.batch_id,
+            "batch_id": None,  # the batch is made when the lines are written
             "source_row": number,
             "version": 1,
         }
@@ -653,13 +732,16 @@ class _Scan:
 
     def _flush(self) -> None:
         if self.pending:
-            self.session.execute(insert(SPEND_ROWS), self.pending)
+            self.write(self.pending)
             self.pending = []
 
     def _checkpoint(self, result: ImportResult) -> None:
         if self.progress is not None:
             done, total = self.table.progress
             self.progress(ImportProgress(result.rows_read, done, total))
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
         if self.cancel is not None and self.cancel():
             raise ImportCancelled("import cancelled; nothing was imported")
 

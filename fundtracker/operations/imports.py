@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, insert, inspect, select, update
 
@@ -42,6 +42,9 @@ class ImportLedger(Operation):
     options: ImportOptions
     progress: Callable[[ImportProgress], None] | None = field(default=None, compare=False)
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
+    # The importer reads the file before it opens its writing transaction (so a long file
+    # holds no write lock while it is read): it must not run inside an outer one.
+    own_unit_of_work: ClassVar[bool] = True
 
     @property
     def description(self) -> str:
@@ -49,8 +52,9 @@ class ImportLedger(Operation):
 
     def run(self, db: Database) -> Changes:
         result: ImportResult = commit_import(
-            db, self.grant, self.path, self.options, self.progress, self.cancel
-        )
+            db, self.grant, self.path, self.options, self.progress, self.cancel,
+            reason=self.description,
+        )  # fmt: skip
         inverse = None
         if result.batch is not None and not result.refused:
             inverse = UndoBatch(result.batch, _batch_versions(db, result.batch))

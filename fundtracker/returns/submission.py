@@ -29,7 +29,7 @@ from fundtracker.periods import Period
 from fundtracker.returns.snapshot import build_return, canonical_json, checksum
 from fundtracker.returns.workbook import write_return
 from fundtracker.services.grants import get_grant
-from fundtracker.services.locks import submitted_for_period
+from fundtracker.services.locks import hold_grant, submitted_for_period
 from fundtracker.storage import Database
 
 DRAFT = "Draft"
@@ -144,6 +144,11 @@ def _submit(
 ) -> ExportResult:
     with atomic_path(out) as temporary, db.unit_of_work(f"return {period} submitted") as session:
         grant = get_grant(session, grant_reference)  # first statement: takes the write lock
+        # The grant's other writers wait until this submission is committed: the return is
+        # read at one moment (its figures, checks and lines agree), and a second submission
+        # of the period, made at the same time, finds this one and is refused.
+        hold_grant(session, grant.id)
+        session.expire_all()  # nothing is changed yet: read the grant again, under the lock
         standing = submitted_for_period(session, grant.id, str(period))
         if standing is not None:
             raise LockedError(

@@ -4,21 +4,47 @@ A line dated inside a submitted period is not refused: it is a *late line*, coun
 first period not yet submitted (its ``counted_on`` is the first day after the latest submitted
 period), so the submitted figures stay as they were. A line is locked when it is counted in a
 submitted period; a late line can therefore be edited until its counted-in period is submitted.
+
+Writers of one grant take turns (``hold_grant``): on SQLite every writer already holds the
+database's write lock from its first statement (BEGIN IMMEDIATE); on PostgreSQL nothing would
+stop two of them reading the same lock, duplicates or versions and both acting on them, so each
+takes the grant's advisory lock first, held until its transaction ends.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import LockedError
 from fundtracker.models import Allocation, Grant, Submission, Weight
 
+# The first key of PostgreSQL's two-key advisory locks ("FT" and 1): the second is the grant id.
+GRANT_LOCK_SPACE = 0x46540001
+
+
+def hold_grant(session: Session, grant_id: int) -> None:
+    """Wait for the grant's other writers to finish, then keep them waiting until this
+    transaction ends; what this transaction reads next (the submitted-period lock, the lines
+    it checks for duplicates) is therefore what it writes against. Readers never wait: a
+    session outside a unit of work takes nothing."""
+    held: set[int] | None = session.info.get("grants_held")
+    if held is None or grant_id in held:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :grant_id)"),
+            {"space": GRANT_LOCK_SPACE, "grant_id": grant_id},
+        )
+    held.add(grant_id)
+
 
 def open_submissions(session: Session, grant_id: int) -> list[Submission]:
-    """Submitted returns of a grant that have not been reopened, latest period end first."""
+    """Submitted returns of a grant that have not been reopened, latest period end first.
+    A writer reads them under the grant's lock (``hold_grant``)."""
+    hold_grant(session, grant_id)
     return list(
         session.scalars(
             select(Submission)
@@ -98,6 +124,7 @@ def refuse_locked_allocation(session: Session, grant: Grant, code: str, what: st
 
 def first_submission(session: Session, grant_id: int) -> Submission | None:
     """The grant's first submitted return, reopened or not."""
+    hold_grant(session, grant_id)
     return session.scalar(
         select(Submission)
         .where(Submission.grant_id == grant_id)
@@ -108,6 +135,7 @@ def first_submission(session: Session, grant_id: int) -> Submission | None:
 
 def submitted_for_period(session: Session, grant_id: int, period: str) -> Submission | None:
     """The period's submitted return (its latest version) unless it has been reopened."""
+    hold_grant(session, grant_id)
     return session.scalar(
         select(Submission)
         .where(
