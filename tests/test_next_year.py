@@ -298,3 +298,29 @@ def test_cli_next_with_move_lines(
         capsys, database_url, "grant", "next", "N-1", "--reference", "N-3", "--award", "1.234"
     )
     assert bad.code == 1 and "award" in bad.err
+
+
+def test_cli_next_with_move_lines_is_one_step(
+    old_year: Database,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Starting the grant and moving its lines are one unit of work: when the move is refused
+    # (here made to fail), no new grant is left behind half done. It was before: the CLI ran
+    # them as two steps and N-2 stayed, without its line.
+    from fundtracker.errors import ValidationError
+    from fundtracker.operations import year
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ValidationError("spend line 1 was changed by someone else; nothing was moved")
+
+    add_line(old_year, "N-1", date(2026, 4, 10), "50.00", "A")
+    monkeypatch.setattr(year, "move_lines", refused)
+    result = run_cli(
+        capsys, database_url, "grant", "next", "N-1", "--reference", "N-2", "--move-lines"
+    )
+    assert result.code == 1
+    assert "nothing was moved" in result.err
+    with old_year.read() as session:
+        assert session.scalars(select(Grant.reference)).all() == ["N-1"]

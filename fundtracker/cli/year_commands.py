@@ -12,8 +12,8 @@ from typing import Any
 from fundtracker.cli.context import Context, add_database_option, add_format_option
 from fundtracker.errors import FieldError, ValidationError
 from fundtracker.money import format_money, money_str, parse_money
-from fundtracker.next_year import NextYear, lines_in_new_year
-from fundtracker.operations import run_operation
+from fundtracker.next_year import NextYear, lines_for_next_year, lines_in_new_year
+from fundtracker.operations import Operation, Together, run_operation
 from fundtracker.operations.year import CloseGrant, MoveLinesToGrant, ReopenGrant, StartNextYear
 from fundtracker.year_end import STATEMENT_LABELS, YearEndStatement
 
@@ -82,21 +82,23 @@ def run_reopen(ctx: Context) -> int:
 
 
 def run_next(ctx: Context) -> int:
+    """Start the next year; with --move-lines, move the new year's lines in the same step
+    (one unit of work, as the window's Start next year's grant… does): both or neither."""
     args = ctx.args
-    award = _award(args.award)
-    started: NextYear = run_operation(
-        ctx.db, StartNextYear(args.reference, args.new_reference, award, args.local_plan)
-    ).result
-    waiting = lines_in_new_year(ctx.db, args.reference, started.reference)
-    moved = 0
-    if args.move_lines and waiting:
-        versions = tuple((line.id, line.version) for line in waiting)
-        run_operation(ctx.db, MoveLinesToGrant(versions, args.reference, started.reference))
-        moved = len(waiting)
+    start = StartNextYear(args.reference, args.new_reference, _award(args.award), args.local_plan)
+    to_move = lines_for_next_year(ctx.db, args.reference) if args.move_lines else []
+    operation: Operation = start
+    if to_move:
+        move = MoveLinesToGrant(tuple(to_move), args.reference, args.new_reference)
+        operation = Together(start.description, (start, move))
+    done = run_operation(ctx.db, operation)
+    started: NextYear = done.result[0] if to_move else done.result
+    moved = len(to_move)
+    left = len(lines_in_new_year(ctx.db, args.reference, started.reference))  # not moved
     if args.format == "json":
-        ctx.print_json(_next_json(started, moved, len(waiting) - moved))
+        ctx.print_json(_next_json(started, moved, left))
         return 0
-    _print_next(ctx, args.reference, started, moved, len(waiting) - moved)
+    _print_next(ctx, args.reference, started, moved, left)
     return 0
 
 
