@@ -379,9 +379,10 @@ class SpendLine(Versioned, Base):
     __tablename__ = "spend_lines"
     __table_args__ = (
         # Covering indexes: figures group by allocation and status within a date range; the
-        # ledger table pages by date (or net) and filters on the search text without reading
-        # the table; the importer and DUPLICATE_SUSPECT read the natural key.
-        Index("ix_spend_grant_date", "grant_id", "date", "id", "search_text", "net", "vat"),
+        # ledger table pages by date (or net); the importer and DUPLICATE_SUSPECT read the
+        # natural key. No index carries search_text: PostgreSQL's btree rows stop at 2,704
+        # bytes, less than a line's text fields may hold (revision 0008).
+        Index("ix_spend_grant_date", "grant_id", "date", "id", "net", "vat"),
         Index("ix_spend_grant_net", "grant_id", "net", "id"),
         Index(
             "ix_spend_figures",
@@ -426,8 +427,8 @@ class SpendLine(Versioned, Base):
     status: Mapped[str] = mapped_column(String(20), default="paid")
     notes: Mapped[str] = mapped_column(Text, default="")
     # Every text field, case-folded (search_text_of): the ledger's find box searches this one
-    # column, and an index holds it beside the date. Kept by the ORM hooks below and by the
-    # importer's bulk rows; revision 0006 replaced the database's own lower(), ASCII-only.
+    # column. Kept by the ORM hooks below and by the importer's bulk rows; revision 0006
+    # replaced the database's own lower(), ASCII-only.
     search_text: Mapped[str] = mapped_column(Text, default=_search_text_default)
 
     audit_ignore: ClassVar[frozenset[str]] = frozenset({"version", "search_text"})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from fundtracker import storage
 from fundtracker.errors import DatabaseBusyError
 from fundtracker.models import ImportBatch, SpendLine, Submission
+from fundtracker.services.ledger_view import LedgerFilter, count_lines
 from fundtracker.services.spend import add_spend, get_spend
 from fundtracker.setup_files import load_toml, read_grant, read_plan
 from fundtracker.storage import Database, open_database
@@ -270,6 +272,22 @@ def test_two_imports_of_one_file_at_once_import_it_once(
     assert sum(line.net for line in _lines(grant_db)) == Decimal("1845.00")
     with grant_db.read() as session:
         assert session.scalar(select(func.count()).select_from(ImportBatch)) == 1
+
+
+@on_postgres
+def test_a_long_description_and_notes_are_saved_and_found(grant_db: Database) -> None:
+    """2,000 characters of description and 1,000 of notes are inside the app's limits; no
+    index may carry them whole (PostgreSQL's btree rows stop at 2,704 bytes). Random letters,
+    as PostgreSQL would compress a repeated one."""
+    rng = random.Random(17)
+    description = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(2000))
+    notes = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(1000))
+    line = add_spend(grant_db, GRANT, {"date": "2025-05-01", "net": "5.00",
+                                       "description": description, "notes": notes})  # fmt: skip
+    saved = get_spend(grant_db, line.id)
+    assert (saved.description, saved.notes) == (description, notes)
+    last_word = description.split()[-1].upper()  # found by any case, from the end of the text
+    assert count_lines(grant_db, GRANT, LedgerFilter(text=last_word)) == 1
 
 
 # An import whose reading is held half-way (its progress callback waits for the test).

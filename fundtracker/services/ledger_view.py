@@ -101,9 +101,8 @@ def _filtered(query: _Query, grant_id: int, flt: LedgerFilter) -> _Query:
     if flt.period is not None:
         query = query.where(SpendLine.date.between(flt.period.start, flt.period.end))
     elif flt.text:
-        # A date range (here: every date) steers the planner to the date index, the one that
-        # carries the search text beside net and VAT, so neither a page nor the totals of a
-        # search read the table's rows.
+        # A date range (here: every date) steers the planner to the date index, so a page
+        # of a search reads the grant's lines in date order.
         query = query.where(SpendLine.date >= date.min)
     if flt.unassigned_only:
         query = query.where(SpendLine.allocation_id.is_(None))
@@ -116,8 +115,7 @@ def _filtered(query: _Query, grant_id: int, flt: LedgerFilter) -> _Query:
         )
         query = query.where(SpendLine.allocation_id == allocation_id)
     for word in flt.text.casefold().split():
-        # One column holds every text field case-folded (see SpendLine.search_text), and the
-        # date index carries it, so a search never has to read the table's rows.
+        # One column holds every text field case-folded (see SpendLine.search_text).
         query = query.where(SpendLine.search_text.contains(word, autoescape=True))
     return query
 
