@@ -19,9 +19,12 @@ from fundtracker.figures import AllocationFigures, report_for
 from fundtracker.models import OutcomeActual, OutcomeMeasure
 from fundtracker.outcomes import (
     COUNT,
+    OutcomeError,
     OutcomeFigures,
+    even_targets,
     file_target,
     listed_targets,
+    parse_target,
     quarter_targets,
     tenths_half_up,
     tenths_text,
@@ -199,3 +202,14 @@ def _progress(figures: AllocationFigures) -> ProjectProgress:
         target_reached_tenths=reached_tenths,
         measures=len(figures.outcomes),
     )
+
+
+def even_spread_shown(unit: str, target: str, quarters: int) -> list[str]:
+    """What each quarter's target would be with no quarterly targets given, as the Projects
+    page's outcome editor shows it while the annual target is typed ("" while it is not a
+    target yet). Added for the window (issue 15, part 2)."""
+    try:
+        stored = parse_target(unit, target)
+    except OutcomeError:
+        return [""] * quarters
+    return [_shown(unit, each) for each in even_targets(unit, stored, quarters)]

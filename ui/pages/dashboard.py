@@ -1,6 +1,7 @@
-"""Dashboard: the figures engine's summary as tiles, three charts, and the checks' findings
-(each opens the thing it names). Everything shown is computed by fundtracker.figures and
-fundtracker.checks; this page only draws it."""
+"""Dashboard: the figures engine's summary as tiles, three charts, outcome progress beside
+spend per project, and the checks' findings (each opens the thing it names). Everything shown
+is computed by fundtracker.figures, fundtracker.presenters.outcomes and fundtracker.checks; this
+page only draws it."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ from fundtracker.checks import Finding, run_checks
 from fundtracker.figures import Report, Summary, build_report, burn_up, default_period
 from fundtracker.money import format_money
 from fundtracker.periods import Period, reporting_periods
+from fundtracker.presenters.outcomes import outcomes_view
 from fundtracker.services.grants import load_grant
 from ui import resources
 from ui.naming import named
+from ui.outcomes import ProgressPanel
 from ui.pages.base import Page, notice
 from ui.workspace import Workspace
 
@@ -161,10 +164,13 @@ class DashboardPage(Page):
         priority_layout.setSpacing(2)
         priority_layout.addWidget(priority_view, 1)
         priority_layout.addWidget(self.priority_caption)
-        top = named(QSplitter(), "dashboardTop")
+        self.progress = ProgressPanel()
+        # A new name: a state saved for the two charts of before would hide the third pane.
+        top = named(QSplitter(), "dashboardTopRow")
         top.addWidget(project_view)
         top.addWidget(priority_box)
-        top.setSizes([470, 600])
+        top.addWidget(self.progress)
+        top.setSizes([400, 380, 300])
         bottom = named(QSplitter(), "dashboardBottom")
         bottom.addWidget(burn_view)
         bottom.addWidget(findings_box)
@@ -211,6 +217,7 @@ class DashboardPage(Page):
         self._draw_projects(self.report)
         self._draw_priorities(self.report)
         self._draw_burn_up(reference, period)
+        self.progress.show_progress(outcomes_view(self.db, reference, period).progress)
         self._show_findings()
 
     def _show_tiles(self, report: Report) -> None:

@@ -1,8 +1,10 @@
 """Projects: the grant's allocations (budget, lead, cost centre, profile per quarter) and a
-priority weights editor with a running total; the core refuses weights that do not total 100."""
+priority weights editor with a running total (the core refuses weights that do not total 100),
+and the project's outcome measures and targets (ui/outcomes.py)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,12 +21,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from fundtracker.errors import FundtrackerError, ValidationError
-from fundtracker.figures import profile_pence
+from fundtracker.figures import default_period, profile_pence
 from fundtracker.models import Allocation, Grant, Plan
 from fundtracker.money import format_money, from_pence, money_str, parse_money
 from fundtracker.operations import Operation, Together
@@ -36,6 +39,7 @@ from fundtracker.operations.allocations import (
     UpdateProject,
 )
 from fundtracker.periods import quarters_between
+from fundtracker.presenters.outcomes import OutcomesView, outcomes_view
 from fundtracker.presenters.projects import (
     profile_after_edit,
     profile_for_budget,
@@ -48,6 +52,7 @@ from ui import dialogs
 from ui.errors import error_text, show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
+from ui.outcomes import MeasuresPanel
 from ui.pages.base import Page
 from ui.workspace import GRANT, PLANS, PROJECTS, RETURNS, SPEND, WEIGHTS, Workspace
 from ui.year_dialogs import VirementDialog
@@ -324,14 +329,25 @@ class ProjectsPage(Page):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_weights())
         self.weights = WeightsEditor(self)
+        self.outcomes: OutcomesView | None = None
+        self.measures = MeasuresPanel(workspace, self)
+        # The selected project's priority weights, and its outcome measures and targets.
+        self.details = named(QTabWidget(), "projectDetails")
+        self.details.addTab(self.weights, "Priority weights")
+        self.details.addTab(self.measures, "Outcomes")
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.weights)
+        self.splitter.addWidget(self.details)
         self.splitter.setSizes([330, 370])
         layout.addWidget(self.splitter, 1)
 
     def reload(self) -> None:
         selected = self.current_code()
         self.grant = load_grant(self.db, self.workspace.grant) if self.workspace.grant else None
+        self.outcomes = (
+            outcomes_view(self.db, self.grant.reference, default_period(self.grant, date.today()))
+            if self.grant
+            else None
+        )
         self.model.show(self.grant, self._moved())
         widths = (60, 230, 190, 90, 70, 100)
         for column, width in enumerate(widths):
@@ -384,6 +400,9 @@ class ProjectsPage(Page):
         code = self.current_code()
         allocation = next((a for a in self.model.allocations if a.code == code), None)
         self.weights.show_allocation(self.grant, allocation)
+        rows = self.outcomes.rows_of(code) if self.outcomes and code else ()
+        self.measures.show_project(self.grant, code, rows)
+        self.details.setTabText(1, f"Outcomes ({len(rows)})" if code else "Outcomes")
 
     def _edit(self, allocation: Allocation, key: str, quarter: int | None, text: str) -> bool:
         grant = self.grant

@@ -1,6 +1,7 @@
 """Returns: per period its status, a narrative per project (RAG, outputs and outcomes,
-variance explanation, forecast override), a preview of the figures, and Export, Submit
-(confirming any check errors first), Reopen (with a reason) and Evidence pack."""
+variance explanation, forecast override), the outcome actuals of the quarter being returned
+(ui/outcomes.py), a preview of the figures, and Export, Submit (confirming any check errors
+first), Reopen (with a reason) and Evidence pack."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +39,7 @@ from fundtracker.operations.narratives import SetNarrative
 from fundtracker.operations.returns import ReopenReturn, SubmitReturn
 from fundtracker.operations.year import CloseGrant, ReopenGrant
 from fundtracker.periods import Period
+from fundtracker.presenters.outcomes import outcomes_view
 from fundtracker.presenters.returns import ReturnPeriod, opening_period, return_periods
 from fundtracker.returns.board_report import build_board_report
 from fundtracker.returns.evidence import write_evidence_pack
@@ -56,6 +59,7 @@ from ui.errors import show_error
 from ui.models.table import LEFT, NEGATIVE, RIGHT
 from ui.naming import named
 from ui.operations import Progress, run_in_background
+from ui.outcomes import ActualsPanel
 from ui.pages.base import Page, notice
 from ui.preferences import prepared_by
 from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
@@ -273,8 +277,18 @@ class ReturnsPage(Page):
         )
         for column, width in enumerate((48, 125, 85, 90, 85, 80, 60, 140, 145)):
             self.table.setColumnWidth(column, width)
-        layout.addWidget(QLabel("Narratives (double-click a cell in the last four columns)"))
-        layout.addWidget(self.table, 1)
+        narratives = QWidget()
+        narratives_layout = QVBoxLayout(narratives)
+        narratives_layout.setContentsMargins(0, 0, 0, 0)
+        narratives_layout.addWidget(
+            QLabel("Narratives (double-click a cell in the last four columns)")
+        )
+        narratives_layout.addWidget(self.table, 1)
+        self.actuals = ActualsPanel(self.workspace)
+        self.tabs = named(QTabWidget(), "returnTabs")
+        self.tabs.addTab(narratives, "Narratives")
+        self.tabs.addTab(self.actuals, "Outcomes")
+        layout.addWidget(self.tabs, 1)
         self.checks_label = named(QLabel(), "returnChecks")
         self.checks_label.setWordWrap(True)
         layout.addWidget(self.checks_label)
@@ -331,6 +345,10 @@ class ReturnsPage(Page):
         submitted = standing is not None and standing.reopened_at is None
         self.model.locked = submitted or self.workspace.read_only
         self.model.show(self.report, narratives)
+        outcomes = outcomes_view(self.db, reference, period)
+        self.actuals.show_period(period, outcomes.rows, submitted)
+        to_enter = sum(q.actual is None for _row, q in self.actuals.model.rows)
+        self.tabs.setTabText(1, f"Outcomes ({to_enter} not entered)" if to_enter else "Outcomes")
         for key, label in self.figure_labels.items():
             label.setText(format_money(getattr(self.report.summary, key)))
         # An overspend shows in red, never hidden behind a £0.00 underspend.
