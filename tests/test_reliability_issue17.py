@@ -4,19 +4,24 @@ and bounded XLSX reading: each test failed on the code before its fix."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import tracemalloc
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from fundtracker import backup
 from fundtracker.checks import run_checks
 from fundtracker.errors import LockedError
-from fundtracker.models import Allocation, Plan
+from fundtracker.ledger import reading
+from fundtracker.ledger.reading import Table, UnreadableFileError, examine
+from fundtracker.models import Allocation, Plan, SpendLine
 from fundtracker.operations import run_operation
 from fundtracker.operations.allocations import SetProfile
 from fundtracker.operations.plans import RetitlePriority
@@ -301,3 +306,113 @@ def test_restoring_a_backup_that_has_every_submission_needs_no_confirmation(
     assert "took away" not in restored.out
     (event,) = _audit_of(demo_file, "restore")
     assert event["changes"]["submissions_not_in_restored"] == [None, []]
+
+
+# --- An XLSX ledger's shared strings are bounded -------------------------------------------
+
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+    'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>",
+    "xl/workbook.xml": '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+    'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Ledger" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+    'Target="sharedStrings.xml"/></Relationships>',
+}
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _workbook(path: Path, suppliers: list[str]) -> Path:
+    """Sheet Ledger as Excel writes it, every text in the shared strings part: a header (Date,
+    Reference, Supplier, Net: shared strings 0-3, 24 characters), then one line per supplier
+    from row 2 (string 4 onwards); only the supplier is text."""
+    texts = ["Date", "Reference", "Supplier", "Net", *suppliers]
+    shared = "".join(f"<si><t>{t}</t></si>" for t in texts)
+    rows = [
+        '<row r="1">'
+        + "".join(f'<c r="{c}1" t="s"><v>{i}</v></c>' for i, c in enumerate("ABCD"))
+        + "</row>"
+    ]
+    for number in range(2, len(suppliers) + 2):
+        rows.append(
+            f'<row r="{number}"><c r="A{number}"><v>45839</v></c><c r="B{number}"><v>{number}'
+            f'</v></c><c r="C{number}" t="s"><v>{number + 2}</v></c><c r="D{number}"><v>3</v>'
+            "</c></row>"
+        )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in _XLSX_PARTS.items():
+            archive.writestr(name, xml)
+        archive.writestr(
+            "xl/sharedStrings.xml", f'<sst xmlns="{_MAIN}" count="{len(texts)}">{shared}</sst>'
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>',
+        )
+    return path
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_naming_it_before_it_is_held(
+    demo_db: Database, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Row 3's supplier: 10 million characters (hex, so it compresses no more than a real
+    # workbook does), 300 times Excel's 32,767 a cell.
+    huge = os.urandom(5_000_000).hex()
+    ledger = _workbook(tmp_path / "ledger.xlsx", ["Acme", huge, "Acme"])
+    del huge
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnreadableFileError) as refused:
+            Table(examine(ledger))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(refused.value)
+    assert message.startswith(
+        "ledger.xlsx, sheet Ledger, cell C3 (row 3): its text is over 32,767 characters long"
+    )
+    # openpyxl would have held the 10 MB text whole (as it did before the check).
+    assert peak < 4 * 1024**2, f"peak {peak:,} bytes"
+    before = _spend_lines(demo_db)
+    result = run_cli(capsys, database_url, "import-ledger", str(ledger), "--grant", GRANT)
+    assert result.code == 2 and "cell C3 (row 3)" in result.err  # a file that cannot be read
+    assert "Traceback" not in result.err
+    assert _spend_lines(demo_db) == before
+
+
+def _spend_lines(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(SpendLine)) or 0)
+
+
+def test_a_workbook_whose_text_passes_the_limit_is_refused_at_the_cell_that_passes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reading, "MAX_SHARED_TEXT_CHARS", 2_000)
+    # Supplier k (row k + 1) is 'Supplier 0000k', 13 characters: the text comes to 24 + 13 k,
+    # over 2,000 first at k = 153, row 154.
+    ledger = _workbook(tmp_path / "big.xlsx", [f"Supplier {k:04d}" for k in range(1, 301)])
+    with pytest.raises(UnreadableFileError) as refused:
+        Table(examine(ledger))
+    assert str(refused.value).startswith(
+        "big.xlsx, sheet Ledger, cell C154 (row 154): the workbook's text passes 2,000 characters"
+    )
+    # Under the limit the same workbook reads whole.
+    monkeypatch.setattr(reading, "MAX_SHARED_TEXT_CHARS", 24 + 13 * 300)
+    with Table(examine(ledger)) as table:
+        assert sum(1 for _ in table.rows()) == 301

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from xml.parsers.expat import ExpatError, ParserCreate
 
 from fundtracker.errors import FundtrackerError, ValidationError
 
@@ -33,6 +34,13 @@ XML_PROLOGUE_BYTES = 4096
 # whole would hold it in memory (a 42 MB row took gigabytes once split into cells). The file
 # is refused at that row before the row is held.
 MAX_ROW_CHARS = 1_000_000
+# openpyxl holds a workbook's shared strings (every distinct text) in memory, whole, before the
+# first row: each text at most what Excel lets a cell hold, and all of them at most what a
+# million-line ledger's distinct suppliers and descriptions come to, or the file is refused,
+# naming the first cell that uses the text over the limit. Counted as the XML streams past.
+MAX_CELL_CHARS = 32_767
+MAX_SHARED_TEXT_CHARS = 100_000_000
+SHARED_STRINGS = "xl/sharedStrings.xml"
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13}
 
 
@@ -386,6 +394,7 @@ def check_workbook_archive(path: Path) -> None:
             for member in members:
                 if member.filename.endswith((".xml", ".rels", ".vml")):
                     _refuse_dtd(name, archive, member)
+            _refuse_huge_shared_strings(name, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise UnreadableFileError(
             f"{name} is a damaged or truncated Excel workbook ({_describe(exc)})"
@@ -421,6 +430,134 @@ def _refuse_dtd(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo) ->
             f"{name}: part {member.filename} declares a DTD or XML entities; Excel never "
             "writes these, so the file is refused as unsafe"
         )
+
+
+class _Stop(Exception):
+    """Ends an expat parse early, from inside a handler."""
+
+
+def _parser() -> Any:
+    """An expat parser naming elements 'namespace local' (writers differ in prefixes)."""
+    return ParserCreate(namespace_separator=" ")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit(" ", 1)[-1]
+
+
+def _parse_part(archive: zipfile.ZipFile, part: str, parser: Any) -> None:
+    """Feed one part to ``parser`` in chunks (never the whole part in memory)."""
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(READ_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _Stop:
+        pass
+    except ExpatError as exc:
+        raise UnreadableFileError(f"part {part} is not well-formed XML ({exc})") from None
+
+
+def _refuse_huge_shared_strings(name: str, archive: zipfile.ZipFile) -> None:
+    if SHARED_STRINGS not in archive.namelist():
+        return
+    lengths: list[int] = []  # of the shared strings read so far
+    total = 0
+    too_long: int | None = None  # the first string over a limit, and which limit
+    over_total = False
+    parser = _parser()
+
+    def start(tag: str, _attrs: dict[str, str]) -> None:
+        if _local(tag) == "si":
+            lengths.append(0)
+
+    def text(data: str) -> None:
+        nonlocal total, too_long, over_total
+        if not lengths:
+            return
+        lengths[-1] += len(data)
+        total += len(data)
+        if lengths[-1] > MAX_CELL_CHARS or total > MAX_SHARED_TEXT_CHARS:
+            too_long, over_total = len(lengths) - 1, total > MAX_SHARED_TEXT_CHARS
+            raise _Stop
+
+    parser.StartElementHandler = start
+    parser.CharacterDataHandler = text
+    _parse_part(archive, SHARED_STRINGS, parser)
+    if too_long is None:
+        return
+    where = _first_cell_using(archive, too_long, or_later=over_total)
+    if over_total:
+        problem = (
+            f"the workbook's text passes {MAX_SHARED_TEXT_CHARS:,} characters by this cell, "
+            "more than any ledger holds; save the sheet as CSV, or split it into smaller files"
+        )
+    else:
+        problem = (
+            f"its text is over {MAX_CELL_CHARS:,} characters long, more than Excel lets a "
+            "cell hold, so the file was not written by Excel as it is"
+        )
+    raise UnreadableFileError(f"{name}, {where}: {problem}; nothing was read from it")
+
+
+def _first_cell_using(archive: zipfile.ZipFile, index: int, or_later: bool) -> str:
+    """'sheet S, cell B7 (row 7)' for the first cell showing shared string ``index`` (or,
+    with ``or_later``, any later one), sheets in the workbook's order."""
+    for sheet, part in _sheet_parts(archive):
+        found: list[str] = []
+        cell = {"ref": "", "shared": False, "value": ""}
+        parser = _parser()
+
+        def start(tag: str, attrs: dict[str, str], cell: dict[str, Any] = cell) -> None:
+            if _local(tag) == "c":
+                cell.update(ref=attrs.get("r", ""), shared=attrs.get("t") == "s", value="")
+
+        def text(data: str, cell: dict[str, Any] = cell) -> None:
+            if cell["shared"] and len(cell["value"]) < 20:
+                cell["value"] += data
+
+        def end(tag: str, cell: dict[str, Any] = cell, found: list[str] = found) -> None:
+            tag = _local(tag)
+            if tag == "v" and cell["shared"] and cell["value"].strip().isdigit():
+                used = int(cell["value"])
+                if used == index or (or_later and used > index):
+                    found.append(cell["ref"])
+                    raise _Stop
+            if tag == "c":
+                cell["shared"] = False
+
+        parser.StartElementHandler = start
+        parser.CharacterDataHandler = text
+        parser.EndElementHandler = end
+        _parse_part(archive, part, parser)
+        if found:
+            row = "".join(ch for ch in found[0] if ch.isdigit())
+            return f"sheet {sheet}, cell {found[0]} (row {row})"
+    return f"part {SHARED_STRINGS}, text {index + 1}"  # a text no cell shows
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, part) in the workbook's order, from workbook.xml and its relationships."""
+    names = archive.namelist()
+    targets: dict[str, str] = {}
+    sheets: list[tuple[str, str]] = []
+
+    def relationship(tag: str, attrs: dict[str, str]) -> None:
+        if _local(tag) == "Relationship":
+            target = attrs.get("Target", "").lstrip("/")
+            targets[attrs.get("Id", "")] = target if target.startswith("xl/") else f"xl/{target}"
+
+    def sheet(tag: str, attrs: dict[str, str]) -> None:
+        if _local(tag) == "sheet":
+            rel = next((v for k, v in attrs.items() if k.endswith(" id")), "")
+            sheets.append((attrs.get("name", "?"), rel))
+
+    for part, handler in (("xl/_rels/workbook.xml.rels", relationship), ("xl/workbook.xml", sheet)):
+        if part in names:
+            parser = _parser()
+            parser.StartElementHandler = handler
+            _parse_part(archive, part, parser)
+    return [(name, targets[rel]) for name, rel in sheets if targets.get(rel) in names]
 
 
 def list_sheets(path: Path) -> list[str]:
