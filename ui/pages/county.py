@@ -75,7 +75,7 @@ class CountyPage(Page):
             )
         )
         self.attention = labelled(named(QListWidget(), "countyAttention"), "Needs attention")
-        self.attention.setMaximumHeight(110)
+        self.attention.setMaximumHeight(90)
         layout.addWidget(self.attention)
         self.partnerships = RowsModel(columns(PARTNERSHIP_HEADERS, PARTNERSHIP_MONEY_COLUMNS), self)
         self.priorities = RowsModel(columns(PRIORITY_HEADERS, (2, 3)), self)
@@ -94,6 +94,8 @@ class CountyPage(Page):
         splitter = named(QSplitter(Qt.Orientation.Vertical), "countySplitter")
         splitter.addWidget(self.partnership_table)
         splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)  # the partnerships and their Total row first
+        splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
         self.other_plans = notice("")
         layout.addWidget(self.other_plans)
