@@ -288,3 +288,17 @@ def test_the_dashboard_shows_results_beside_spend(qtbot: QtBot, window: Any, db:
     assert without, "the demo has projects without outcome measures"
     # Never 0% for a project that has no measures: it says so.
     assert _shown(model, rows[without[0]], "Reached") == "no outcome measures"
+
+
+def test_the_keyboard_reaches_the_actual_dialog(qtbot: QtBot, window: Any, db: Database) -> None:
+    values = {"code": "REF", "title": "Shops joining", "unit": "count", "target": 40}
+    run_operation(db, AddOutcome(GRANT, PROJECT, values))
+    page = _returns_page(qtbot, window, Q2)
+    page.actuals.select(PROJECT, "REF")
+    page.actuals.table.setFocus()
+    qtbot.keyClick(page.actuals.table, Qt.Key.Key_Return)  # Enter on a row opens its actual
+    (dialog,) = [d for d in page.actuals.findChildren(ActualDialog) if d.isVisible()]
+    assert "of" not in dialog.fields  # a count has no "of"
+    qtbot.keyClicks(_field(dialog, "actual"), "9")
+    qtbot.keyClick(_field(dialog, "actual"), Qt.Key.Key_Return)  # Enter is OK
+    assert _actual(db, "REF", Q2) == (9, None, "")
