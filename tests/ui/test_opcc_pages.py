@@ -171,6 +171,7 @@ def test_receiving_through_the_page_adds_supersedes_refuses_and_undoes_as_one_st
     window.workspace.undo_stack.undo()
     assert stored(db) == [("CRG-01", 1, "current"), ("CRG-02", 1, "current")]
     qtbot.waitUntil(lambda: len(page.received.rows) == 2)
+    assert page.outcome_table.isHidden() and page.summary.text() == ""  # no stale "added"
 
 
 def window_pages() -> tuple[tuple[str, str], ...]:

@@ -65,6 +65,7 @@ class ReceivedPage(Page):
         super().__init__(workspace)
         self.setAcceptDrops(True)
         self.receiving = False
+        self.batch_step = -1  # where the undo stack stood after the batch shown was received
         layout = QVBoxLayout(self)
         self.receive_button = labelled(QPushButton("Receive returns…"), "Receive returns")
         self.receive_button.setToolTip(
@@ -101,6 +102,9 @@ class ReceivedPage(Page):
         return super().busy() or self.receiving
 
     def reload(self) -> None:
+        if self.workspace.undo_stack.index() != self.batch_step:  # undone, or a later step
+            self.outcome_table.setVisible(False)
+            self.summary.setText("")
         self.received.set_rows(received_rows(self.db))
         self.received_table.resizeColumnsToContents()
 
@@ -126,6 +130,7 @@ class ReceivedPage(Page):
         def done(changes: Changes) -> None:
             self.receiving = False
             self.workspace.record(changes, self)
+            self.batch_step = self.workspace.undo_stack.index()
             self.show_outcomes(changes.result)
 
         def failed(error: Exception) -> None:
