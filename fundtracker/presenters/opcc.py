@@ -242,12 +242,13 @@ def county_periods(db: Database) -> tuple[list[Period], Period | None]:
 
 
 def plans_of(figures: dict[str, Any]) -> list[dict[str, str]]:
-    """Every plan version the period's returns are aligned to, the chosen one first."""
-    found = [figures["plan"]] if figures["plan"] else []
+    """Every plan version the period's returns are aligned to, by key (a chooser's items
+    stay in one order whichever is chosen)."""
+    found = {figures["plan"]["key"]: figures["plan"]} if figures["plan"] else {}
     for item in figures["other_plans"]:
-        if item["plan"] and item["plan"] not in found:
-            found.append(item["plan"])
-    return found
+        if item["plan"]:
+            found[item["plan"]["key"]] = item["plan"]
+    return [found[key] for key in sorted(found)]
 
 
 PARTNERSHIP_MONEY = (

@@ -292,6 +292,17 @@ def test_the_county_page_shows_county_figures_and_writes_the_panel_workbook(
         f"{money(first['amount'])} ({first['percent_of_award']}% of the award)"
     )
 
+    # The older plan chosen: its priorities, from CRG-12 alone; the others are Unaligned.
+    page.plan_box.setCurrentIndex(page.plan_box.findData("pcc-2024"))
+    older = county_figures(db, Q2, "pcc-2024")
+    assert [(r[0], r[3]) for r in page.priorities.rows[:-1]] == [
+        (p["code"] or "", money(p["spend_to_date"])) for p in older["priorities"]
+    ]
+    assert page.plan_box.currentData() == "pcc-2024"
+    plans = [page.plan_box.itemData(n) for n in range(page.plan_box.count())]
+    assert plans == ["pcc-2024", "pcc-2025"]  # in one order, whichever is chosen
+    page.plan_box.setCurrentIndex(page.plan_box.findData("pcc-2025"))
+
     # Panel workbook…: written and read back, every figure with the file it came from.
     out = tmp_path / "panel.xlsx"
     monkeypatch.setattr(

@@ -138,6 +138,8 @@ class CountyPage(Page):
         self.plan_box.clear()
         for plan in view.plans:
             self.plan_box.addItem(plan["name"], plan["key"])
+        chosen = view.figures["plan"]
+        self.plan_box.setCurrentIndex(self.plan_box.findData(chosen["key"]) if chosen else -1)
         self.plan_box.blockSignals(False)
         self.attention.clear()
         self.attention.addItems(view.attention or ["No projected underspend or overspend."])
