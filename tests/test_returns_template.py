@@ -197,10 +197,10 @@ def test_every_mapped_cell_equals_the_report_in_each_template(
         # user text that looks like a formula went in as text
         assert sheet["N13"].value == HOSTILE[0] and sheet["N13"].data_type == "s"
         book.close()
+    _assert_the_variants_own_tables(filled, document)
 
 
-def test_the_variants_own_tables_are_filled(demo_db: Database, tmp_path: Path) -> None:
-    filled, document = _fill(demo_db, tmp_path)
+def _assert_the_variants_own_tables(filled: Filled, document: dict[str, Any]) -> None:
     book = load_workbook(filled["image"][2])
     priorities = table_rows(document, "priorities:kent-pcc-2025")
     shown = [
@@ -223,6 +223,9 @@ def test_the_variants_own_tables_are_filled(demo_db: Database, tmp_path: Path) -
     assert lines["B2"].value == first["supplier"]
     assert money(lines["D2"].value) == Decimal(first["net"])
     assert money(lines[f"E{lines.max_row}"].value) == Decimal(last["vat"])
+    # the rows run on below the two styled ones take the first row's formats
+    assert lines[f"A{lines.max_row}"].value.date().isoformat() == last["date"]
+    assert lines[f"D{lines.max_row}"].number_format == template_support.MONEY
     rag = [book["Return"][f"O{r}"].value for r in range(13, 21)]
     assert rag == [p["rag"] for p in table_rows(document, "allocations")]
 
@@ -565,6 +568,38 @@ def test_a_table_needing_more_rows_than_prepared_is_refused(
             "template's table"
         )
     assert not out.exists()
+
+
+def test_a_cell_written_twice_is_refused(demo_db: Database, tmp_path: Path) -> None:
+    twice = tmp_path / "twice.toml"
+    text = EXAMPLE_MAP.read_text(encoding="utf-8")
+    twice.write_text(
+        text.replace('"Return!C4" =', '"Return!B14" = "grant"\n"Return!C4" ='), "utf-8"
+    )
+    loaded = ReturnTemplate.load(EXAMPLE, twice)
+    with pytest.raises(ValidationError) as refused:
+        submission.export_return(demo_db, GRANT, Q2, tmp_path / "q2.xlsx", writer=loaded.write)
+    assert _problems(refused) == [
+        '[[tables]] 1 (allocations on Return): Return!B14 is also written by [cells] "Return!B14"'
+    ]
+
+
+def test_a_hostile_template_is_refused_not_opened(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(EXAMPLE) as source, zipfile.ZipFile(hostile, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":  # entities: a billion laughs
+                data = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + data
+            target.writestr(name, data)
+    with pytest.raises(ValidationError) as refused:
+        ReturnTemplate.load(hostile, EXAMPLE_MAP)
+    assert "hostile.xlsx" in str(refused.value)
+    assert "DTD" in str(refused.value) or "entit" in str(refused.value)
+    not_zip = tmp_path / "not.xlsx"
+    not_zip.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValidationError, match=r"not\.xlsx is a damaged or truncated"):
+        ReturnTemplate.load(not_zip, EXAMPLE_MAP)
 
 
 # --- Recalculated by LibreOffice ---------------------------------------------------------------

@@ -276,15 +276,14 @@ class ReturnTemplate:
         if template.suffix.lower() not in (".xlsx", ".xlsm"):
             raise ValidationError(f"{template.name} is not an Excel template (.xlsx or .xlsm)")
         try:
-            package = Package(template)
+            loaded = cls(template, return_map, Package(template))
+            problems = loaded._template_problems()  # parses the sheets mapped
         except UnreadableFileError as exc:
             raise ValidationError(str(exc)) from exc
         except (KeyError, ValueError, SyntaxError) as exc:  # lxml's errors are SyntaxErrors
             raise ValidationError(
                 f"{template.name} is not a workbook that can be filled: {exc}"
             ) from exc
-        loaded = cls(template, return_map, package)
-        problems = loaded._template_problems()
         if problems:
             raise ValidationError(problems)
         return loaded
@@ -380,8 +379,8 @@ class ReturnTemplate:
         signature is the workbook writer's, so a submission can use either."""
         package = Package(self.template)  # a fresh copy: the loaded one stays as it was
         writes = self._writes(package, document, status, checksum, version)
-        for (sheet, row, column), value in writes.items():
-            package.sheet(sheet).write(row, column, value)
+        for (sheet, row, column), (value, style) in writes.items():
+            package.sheet(sheet).write(row, column, value, style)
         write_with(target, package.save)
 
     def _writes(
@@ -391,21 +390,25 @@ class ReturnTemplate:
         status: str,
         checksum: str,
         version: int | None,
-    ) -> dict[tuple[str, int, int], Any]:
-        """Every cell to write, with its value typed; refuses listing every problem."""
+    ) -> dict[tuple[str, int, int], tuple[Any, int]]:
+        """Every cell to write, with its value typed and its style; refuses listing every
+        problem. A table's cells the template lacks (a table running on below its prepared
+        rows) take the style of the table's first row, so every row looks the same."""
         problems: list[FieldError] = []
-        writes: dict[tuple[str, int, int], Any] = {}
+        writes: dict[tuple[str, int, int], tuple[Any, int]] = {}
         mapped_by: dict[tuple[str, int, int], str] = {}
 
-        def put(place: str, sheet: str, row: int, column: int, key: str, value: Any) -> None:
-            where = (sheet, row, column)
-            if where in mapped_by:
+        def put(
+            place: str, at: tuple[str, int, int], key: str, value: Any, like: int | None = None
+        ) -> None:
+            sheet, row, column = at
+            if at in mapped_by:
                 ref = f"{sheet}!{get_column_letter(column)}{row}"
-                problems.append(FieldError(place, f"{ref} is also written by {mapped_by[where]}"))
+                problems.append(FieldError(place, f"{ref} is also written by {mapped_by[at]}"))
                 return
-            mapped_by[where] = place
-            is_date = package.is_date_style(package.sheet(sheet).style_at(row, column))
-            writes[where] = _typed(key, value, is_date, package)
+            mapped_by[at] = place
+            style = package.sheet(sheet).style_for(row, column, like)
+            writes[at] = (_typed(key, value, package.is_date_style(style), package), style)
 
         source = cell_source(document, status, checksum, version)
         for key, path in self.map.cells.items():
@@ -414,7 +417,8 @@ class ReturnTemplate:
                 problems.append(FieldError(f'[cells] "{key}"', found))
             elif key in self.targets:
                 target = self.targets[key]
-                put(f'[cells] "{key}"', target.sheet, target.row, target.column, path, found[0])
+                at = (target.sheet, target.row, target.column)
+                put(f'[cells] "{key}"', at, path, found[0])
         for table in self.map.tables:
             rows = self._table_rows(table, document, problems)
             if rows is None:
@@ -425,14 +429,8 @@ class ReturnTemplate:
             for offset, row in enumerate(rows):
                 for letter, name in table.columns.items():
                     column = column_index_from_string(letter)
-                    put(
-                        table.place,
-                        table.sheet,
-                        table.first_row + offset,
-                        column,
-                        name,
-                        _lookup(row, name),
-                    )
+                    at = (table.sheet, table.first_row + offset, column)
+                    put(table.place, at, name, _lookup(row, name), like=table.first_row)
         if problems:
             raise ValidationError(problems)
         return writes

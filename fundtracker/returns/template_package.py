@@ -28,7 +28,7 @@ from openpyxl.utils.cell import (
 )
 from openpyxl.utils.exceptions import CellCoordinatesException
 
-from fundtracker.ledger.reading import check_workbook_archive
+from fundtracker.ledger.reading import UnreadableFileError, check_workbook_archive
 from fundtracker.safe_text import clean_text
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -41,6 +41,8 @@ WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 # Elements of <workbook> that come before <calcPr>, in the schema's order.
 BEFORE_CALC_PR = ("definedNames", "externalReferences", "functionGroups", "sheets")
 MAX_ROW = 1_048_576
+# A template is a form, not a data file: it is read whole into memory, so it is kept small.
+MAX_TEMPLATE_BYTES = 100 * 1024**2
 # Entities are never expanded, nothing is fetched: a template is a file from outside.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -90,18 +92,21 @@ class Sheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # col, row, col, row
     column_styles: list[tuple[int, int, int]] = field(default_factory=list)  # min, max, style
     changed: bool = False
+    bottom: int = 0  # the last row number the sheet has
 
     @classmethod
     def parse(cls, name: str, part: str, data: bytes) -> Sheet:
         sheet = cls(name, part, _parse(data))
-        for row in sheet._data().iter(_q("row")):
-            number = int(row.get("r"))
+        number = 0
+        for row in sheet._data().iter(_q("row")):  # a row without r follows the one before
+            number = int(row.get("r") or number + 1)
             sheet.rows[number] = row
             column = 0
             for cell in row.iter(_q("c")):  # a cell without r follows the one before it
                 ref = cell.get("r")
                 column = split_ref(ref)[1] if ref else column + 1
                 sheet.cells[(number, column)] = cell
+        sheet.bottom = max(sheet.rows, default=0)
         for merge in sheet.root.iter(_q("mergeCell")):
             sheet.merged.append(range_boundaries(merge.get("ref")))
         for col in sheet.root.iter(_q("col")):
@@ -155,15 +160,22 @@ class Sheet:
         return None
 
     def last_row(self) -> int:
-        return max(self.rows, default=0)
+        return self.bottom
 
     # --- Writing ---------------------------------------------------------------------------
 
-    def write(self, row: int, column: int, value: Any) -> None:
-        """Put ``value`` in the cell, keeping the style it shows: a ``str`` as an inline
-        string (never a formula), ``bool`` as a boolean, ``int``/``Decimal``/``float`` as a
+    def style_for(self, row: int, column: int, like_row: int | None = None) -> int:
+        """The style a value written here shows: the cell's own when the template has the
+        cell, else that of the cell in ``like_row`` (a table's first row), else as Excel."""
+        if (row, column) in self.cells or like_row is None:
+            return self.style_at(row, column)
+        return self.style_at(like_row, column)
+
+    def write(self, row: int, column: int, value: Any, style: int) -> None:
+        """Put ``value`` in the cell (``style`` for a cell the template lacks): a ``str`` as
+        an inline string (never a formula), ``bool`` as a boolean, ``int``/``Decimal`` as a
         number; None empties it."""
-        cell = self._cell(row, column)
+        cell = self._cell(row, column, style)
         for child in list(cell):
             cell.remove(child)
         for attribute in ("t", "cm", "vm"):
@@ -183,18 +195,17 @@ class Sheet:
             etree.SubElement(cell, _q("v")).text = str(value)
         self.changed = True
 
-    def _cell(self, row: int, column: int) -> Any:
+    def _cell(self, row: int, column: int, style: int) -> Any:
         existing = self.cells.get((row, column))
         if existing is not None:
             return existing
-        style = self.style_at(row, column)
         row_element = self._row(row)
         cell = etree.Element(_q("c"), r=f"{get_column_letter(column)}{row}")
         if style:
             cell.set("s", str(style))
-        later = [c for c in row_element.iter(_q("c")) if split_ref(c.get("r"))[1] > column]
-        if later:
-            later[0].addprevious(cell)
+        cells = row_element.findall(_q("c"))
+        if cells and split_ref(cells[-1].get("r"))[1] > column:  # not simply the next one
+            next(c for c in cells if split_ref(c.get("r"))[1] > column).addprevious(cell)
         else:
             row_element.append(cell)
         row_element.attrib.pop("spans", None)  # an optional hint the new cell may fall outside
@@ -206,12 +217,12 @@ class Sheet:
         if existing is not None:
             return existing
         element = etree.Element(_q("row"), r=str(number))
-        data = self._data()
-        later = [r for n, r in self.rows.items() if n > number]
-        if later:
-            min(later, key=lambda r: int(r.get("r"))).addprevious(element)
+        if number > self.bottom:  # a table running on below the sheet: the usual case
+            self._data().append(element)
+            self.bottom = number
         else:
-            data.append(element)
+            following = min(n for n in self.rows if n > number)
+            self.rows[following].addprevious(element)
         self.rows[number] = element
         return element
 
@@ -244,6 +255,12 @@ class Package:
         check_workbook_archive(path)  # damaged zips, zip bombs, DTDs: refused, named
         with zipfile.ZipFile(path) as archive:
             self.members = archive.infolist()
+            size = sum(m.file_size for m in self.members)
+            if size > MAX_TEMPLATE_BYTES:
+                raise UnreadableFileError(
+                    f"{Path(path).name} unpacks to {size:,} bytes: too large for a return "
+                    f"template (at most {MAX_TEMPLATE_BYTES:,})"
+                )
             self.parts = {m.filename: archive.read(m) for m in self.members if not m.is_dir()}
         self.workbook = _parse(self.parts["xl/workbook.xml"])
         self.relations = _parse(self.parts[WORKBOOK_RELS]) if WORKBOOK_RELS in self.parts else None
@@ -260,6 +277,7 @@ class Package:
         properties = self.workbook.find(_q("workbookPr"))
         self.date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         self._sheets: dict[str, Sheet] = {}
+        self._date_styles: dict[int, bool] = {}
 
     @property
     def sheet_names(self) -> list[str]:
@@ -323,7 +341,10 @@ class Package:
             return index
 
     def is_date_style(self, style: int) -> bool:
-        return style < len(self.number_formats) and is_date_format(self.number_formats[style])
+        if style not in self._date_styles:
+            formats = self.number_formats
+            self._date_styles[style] = style < len(formats) and is_date_format(formats[style])
+        return self._date_styles[style]
 
     def serial(self, day: date) -> int:
         """Excel's serial number of ``day`` in this workbook's date system."""
