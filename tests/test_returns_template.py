@@ -391,6 +391,14 @@ def test_a_submission_through_the_template_is_the_same_submission(
     assert read.code == 0, read.err
     assert read.json()["return"]["checksum"] == recorded.checksum
     assert read.json()["return"]["status"] == "Submitted"
+    # exported again without --submit: the submitted snapshot, status and checksum
+    again_out = tmp_path / "q2-again.xlsx"
+    submission.export_return(
+        demo_db, GRANT, Q2, again_out, writer=ReturnTemplate.load(EXAMPLE, EXAMPLE_MAP).write
+    )
+    again_sheet = load_workbook(again_out)["Return"]
+    assert again_sheet["C36"].value == "Submitted"
+    assert again_sheet["C37"].value == recorded.checksum
     # submitting again is refused (the period is locked), and nothing more is recorded
     again = run_cli(
         capsys,
