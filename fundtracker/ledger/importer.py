@@ -431,6 +431,7 @@ def run_import(
             with db.unit_of_work(reason or f"import {layout.file_name}") as session:
                 grant = get_grant(session, grant_reference)
                 hold_grant(session, grant.id)
+                session.expire_all()  # nothing is written yet: read the grant again, locked
                 refuse_closed(grant)
                 now = _Scan(session, grant, layout, settings, options, table)
                 now.cancel = cancel
