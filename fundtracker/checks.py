@@ -37,7 +37,13 @@ from fundtracker.models import SPEND_STATUSES, Grant, SpendLine
 from fundtracker.money import format_money, from_pence
 from fundtracker.periods import Period
 from fundtracker.services.grants import load_grant
-from fundtracker.settings import COMMITMENT_STALE_DAYS, Thresholds, read_setting, read_thresholds
+from fundtracker.settings import (
+    COMMITMENT_STALE_DAYS,
+    OUTCOME_BEHIND_PERCENT,
+    Thresholds,
+    read_setting,
+    read_thresholds,
+)
 from fundtracker.setup_files import format_percentage
 from fundtracker.storage import Database
 
@@ -254,6 +260,53 @@ def _percent_of(part: Decimal, whole: Decimal) -> str:
         return "0"
     # Rounded down, so a share just under a threshold never reads as the threshold itself.
     return f"{(part * 100 / whole).quantize(Decimal('0.01'), rounding=ROUND_DOWN)}"
+
+
+# --- Outcomes -------------------------------------------------------------------------------
+
+
+def check_outcome_missing(ctx: CheckContext) -> Iterator[Finding]:
+    """A quarter ended by the period end with no actual entered, one finding a measure."""
+    for figures in ctx.report.allocations:
+        for outcome in figures.outcomes:
+            if not outcome.missing:
+                continue
+            quarters = ", ".join(outcome.missing)
+            yield _alloc(
+                "OUTCOME_MISSING",
+                WARNING,
+                figures,
+                f"outcome {outcome.code} ({outcome.title}) has no actual entered for "
+                f"{quarters}; ask the lead partner for the figure and enter it on the Returns "
+                "page (Outcomes), or enter 0 if nothing was achieved.",
+                f"fundtracker-cli outcome set --grant {ctx.grant.reference} --period "
+                f"{outcome.missing[0]} --allocation {figures.code} --outcome {outcome.code} "
+                f"--actual N{' --of D' if outcome.unit == 'percent' else ''}",
+            )
+
+
+def check_outcome_behind(ctx: CheckContext) -> Iterator[Finding]:
+    """An outcome whose % of target to date is under the setting (strictly)."""
+    with ctx.read() as session:
+        threshold = read_setting(session, OUTCOME_BEHIND_PERCENT)
+    for figures in ctx.report.allocations:
+        for outcome in figures.outcomes:
+            reached = outcome.percent_of_target
+            if reached is None or Decimal(reached) >= threshold * 10:
+                continue
+            shown = outcome.to_json()
+            unit = "%" if outcome.unit == "percent" else ""
+            yield _alloc(
+                "OUTCOME_BEHIND",
+                WARNING,
+                figures,
+                f"outcome {outcome.code} ({outcome.title}) is at {shown['percent_of_target']}% "
+                f"of its target to date ({shown['actual_to_date']}{unit} against "
+                f"{shown['target_to_date']}{unit}; threshold {threshold:f}%); ask the lead "
+                "partner why, and explain it in the project's narrative for the return.",
+                f"fundtracker-cli narrative set --grant {ctx.grant.reference} --period "
+                f"{ctx.period} --allocation {figures.code} --outputs TEXT",
+            )
 
 
 # --- Spend lines ----------------------------------------------------------------------------
@@ -524,6 +577,8 @@ CHECKS: list[Check] = [
     check_alloc_overspent,
     check_underspend_risk,
     check_behind_profile,
+    check_outcome_missing,
+    check_outcome_behind,
     check_duplicate_suspect,
     check_plan_not_in_effect,
     check_late_lines,

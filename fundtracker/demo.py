@@ -15,6 +15,9 @@ from importlib import resources
 from sqlalchemy import select
 
 from fundtracker.models import Grant
+from fundtracker.operations import run_operation
+from fundtracker.operations.outcomes import SetOutcomeActual
+from fundtracker.periods import Period
 from fundtracker.services import grants, plans, spend
 from fundtracker.setup_files import read_grant, read_plan
 from fundtracker.storage import Database
@@ -49,6 +52,24 @@ DESCRIPTIONS = {
     "A08": "Analyst time",
 }
 Q1_TO_Q3 = (date(2025, 4, 1), date(2025, 12, 31))
+# Outcome actuals for the quarters gone (project, outcome, quarter, actual, out of, note).
+OUTCOME_ACTUALS: tuple[tuple[str, str, int, int, int | None, str], ...] = (
+    ("A01", "YP", 1, 28, None, ""),
+    ("A01", "YP", 2, 34, None, "Summer holiday sessions added"),
+    ("A01", "YP", 3, 31, None, ""),
+    ("A01", "CONF", 1, 22, 28, "End-of-block survey"),
+    ("A01", "CONF", 2, 27, 34, ""),
+    ("A01", "CONF", 3, 25, 31, ""),
+    ("A03", "VS", 1, 41, None, ""),
+    ("A03", "VS", 2, 47, None, ""),
+    ("A03", "VS", 3, 44, None, ""),
+    ("A03", "SAFE", 1, 35, 41, "Exit questionnaire"),
+    ("A03", "SAFE", 2, 40, 47, ""),
+    ("A03", "SAFE", 3, 38, 44, ""),
+    ("A06", "OLD", 1, 52, None, ""),
+    ("A06", "OLD", 2, 38, None, "Two workshops moved to October"),
+    ("A06", "OLD", 3, 61, None, ""),
+)
 
 
 def _demo_file(name: str) -> str:
@@ -70,6 +91,12 @@ def load_demo(db: Database) -> str:
     lines = demo_lines()
     for values in lines:
         spend.add_spend(db, GRANT_REFERENCE, values, reason=REASON)
+    for project, outcome, quarter, actual, out_of, note in OUTCOME_ACTUALS:
+        period = Period(2025, "Q", quarter)
+        operation = SetOutcomeActual(
+            GRANT_REFERENCE, period, project, outcome, actual, out_of, note
+        )
+        run_operation(db, operation, REASON)
     return f"2 plans, grant {GRANT_REFERENCE}, {len(lines)} spend lines"
 
 

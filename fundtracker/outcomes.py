@@ -133,10 +133,12 @@ def listed_targets(stored: str) -> list[int] | None:
 
 
 def quarter_targets(measure: OutcomeMeasure, quarters: int) -> list[int]:
-    """The measure's target in each quarter of the grant (index 0 = its first)."""
-    return listed_targets(measure.quarter_targets) or even_targets(
-        measure.unit, measure.target, quarters
-    )
+    """The measure's target in each quarter of the grant (index 0 = its first). Quarterly
+    targets that no longer fit the grant (its dates changed since) give way to the spread."""
+    listed = listed_targets(measure.quarter_targets)
+    if listed is not None and len(listed) == quarters:
+        return listed
+    return even_targets(measure.unit, measure.target, quarters)
 
 
 # --- Figures to a period's end ---------------------------------------------------------------
@@ -230,7 +232,10 @@ def measure_figures(
         actual_to_date=actual,
         percent_of_target=percent,
         quarter_targets={_label(q): targets.get(q) for q in year},
-        quarters={_label(q): _quarter_actual(by_quarter.get(q)) for q in year},
+        # A return shows only what it reports: quarters after the period end stay empty.
+        quarters={
+            _label(q): _quarter_actual(by_quarter.get(q) if q in ended else None) for q in year
+        },
         missing=tuple(q for q in ended if q not in by_quarter),
     )
 

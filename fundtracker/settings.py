@@ -30,6 +30,7 @@ UNDERSPEND_RISK_PERCENT = "checks.underspend_risk_percent"
 BEHIND_PROFILE_PERCENT = "checks.behind_profile_percent"
 EVIDENCE_THRESHOLD = "checks.evidence_threshold"
 COMMITMENT_STALE_DAYS = "checks.commitment_stale_days"
+OUTCOME_BEHIND_PERCENT = "checks.outcome_behind_percent"
 RETURN_DUE_DAYS = "opcc.return_due_days"
 
 SETTINGS: dict[str, SettingSpec] = {
@@ -60,6 +61,13 @@ SETTINGS: dict[str, SettingSpec] = {
             Decimal("90"),
             "COMMITMENT_STALE names commitments still open more than this many days after "
             "they were raised",
+        ),
+        SettingSpec(
+            OUTCOME_BEHIND_PERCENT,
+            "percent",
+            Decimal("75"),
+            "OUTCOME_BEHIND fires when an outcome's actual to date is under this % of its "
+            "target to date",
         ),
         SettingSpec(
             RETURN_DUE_DAYS,

@@ -372,7 +372,7 @@ def read_grant(data: dict[str, Any]) -> GrantSpec:
         payments=_read_payments(reader, grant.get("payments", [])),
         allocations=_read_allocations(reader, data.get("allocations", [])),
     )
-    if start and end and end >= start:
+    if not reader.errors:  # the grant's quarters can be counted only from sound dates
         _check_outcome_quarters(reader, spec)
     if reader.errors:
         raise ValidationError(reader.errors)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from fundtracker.errors import ValidationError
 from fundtracker.figures import build_report
-from fundtracker.models import OutcomeActual, OutcomeMeasure
+from fundtracker.models import Allocation, OutcomeActual, OutcomeMeasure
 from fundtracker.operations import run_operation, undo
 from fundtracker.operations.outcomes import (
     AddOutcome,
@@ -43,8 +43,13 @@ def _set(db: Database, quarter: Period, code: str, actual: object, of: object = 
 
 
 def _rows(db: Database, model: type[OutcomeMeasure] | type[OutcomeActual]) -> int:
+    """How many measures (or actuals) A08 has: the demo's own are on other projects."""
+    query = select(func.count()).select_from(OutcomeMeasure)
+    if model is OutcomeActual:
+        query = query.join(OutcomeActual, OutcomeActual.measure_id == OutcomeMeasure.id)
+    query = query.join(Allocation, Allocation.id == OutcomeMeasure.allocation_id)
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+        return int(session.scalar(query.where(Allocation.code == "A08")) or 0)
 
 
 def test_even_spread_is_whole_units_with_the_remainder_last() -> None:

@@ -123,6 +123,7 @@ def test_sheets_in_order_with_exact_headers(exported: Exported) -> None:
     assert exported.book.sheetnames == [
         "Summary",
         "Projects",
+        "Outcomes",  # issue 15
         "Priorities",
         "Transactions",
         "Virements",  # issue 13

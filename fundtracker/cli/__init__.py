@@ -27,6 +27,7 @@ def _command_modules() -> list[object]:
         board_commands,
         import_commands,
         opcc_commands,
+        outcome_commands,
         report_commands,
         return_commands,
         rule_commands,
@@ -43,6 +44,7 @@ def _command_modules() -> list[object]:
         backup_commands,
         import_commands,
         return_commands,
+        outcome_commands,
         board_commands,
         virement_commands,
         year_commands,  # adds to setup_commands' grant command

@@ -213,6 +213,37 @@ def _project_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator[
             yield f"Projects {truth['code']} {label}", row[key], truth[key]
         for quarter, amount in row["quarters"].items():
             yield f"Projects {truth['code']} {quarter}", amount, truth["quarters"].get(quarter)
+        yield from _outcome_figures(truth["code"], row.get("outcomes"), truth.get("outcomes", []))
+
+
+OUTCOME_FIGURES = {
+    "target": "Annual target",
+    "target_to_date": "Target to date",
+    "actual_to_date": "Actual to date",
+    "percent_of_target": "% of target to date",
+}
+
+
+def _outcome_figures(
+    project: str, shown: Sequence[Any] | None, exported: Sequence[Any]
+) -> Iterator[tuple[Any, ...]]:
+    """A return exported before issue 15 has no Outcomes sheet and its snapshot no outcomes."""
+    yield f"Outcomes: number of measures of {project}", len(shown or ()), len(exported)
+    for row, truth in zip(shown or (), exported, strict=False):
+        name = f"Outcomes {project} {truth['code']}"
+        yield f"{name} Code", row["code"], truth["code"]
+        for key, label in OUTCOME_FIGURES.items():
+            yield f"{name} {label}", _percent_sign(row[key]), _percent_sign(truth[key])
+        for quarter, actual in row["quarters"].items():
+            expected = truth["quarters"].get(quarter)
+            if expected is not None:
+                expected = {"actual": expected["actual"], "of": expected["of"]}
+            yield f"{name} {quarter}", actual, expected
+
+
+def _percent_sign(value: Any) -> Any:
+    """A percentage ("82.5") shown as one ("82.5%"), not as an amount of money."""
+    return f"{value}%" if isinstance(value, str) else value
 
 
 def _priority_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator[tuple[Any, ...]]:

@@ -21,7 +21,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from fundtracker.dates import parse_date
 from fundtracker.errors import FundtrackerError
 from fundtracker.money import PENNY, money_str, parse_money
-from fundtracker.returns.workbook import PRIORITY_HEADERS, PROJECT_HEADERS, SHEETS
+from fundtracker.returns.workbook import OUTCOME_HEADERS, PRIORITY_HEADERS, PROJECT_HEADERS
+
+REQUIRED_SHEETS = ("Summary", "Projects", "Priorities")
 
 HEADER_SEARCH_ROWS = 20  # a header row may sit below a title block
 SUMMARY_MONEY = {
@@ -53,7 +55,7 @@ def read_return(path: Path) -> dict[str, Any]:
     """The return in ``path`` as the report JSON (amounts as two-decimal strings)."""
     workbook = _open(Path(path))
     try:
-        missing = [name for name in SHEETS[:3] if name not in workbook.sheetnames]
+        missing = [name for name in REQUIRED_SHEETS if name not in workbook.sheetnames]
         if missing:
             raise NotAReturnError(
                 f"{Path(path).name} is not a monitoring return: it has no "
@@ -63,6 +65,9 @@ def read_return(path: Path) -> dict[str, Any]:
         summary = _summary(workbook["Summary"])
         allocations, unassigned = _projects(workbook["Projects"])
         priorities = _priorities(workbook["Priorities"])
+        # Returns before issue 15 have no Outcomes sheet: their projects had no measures.
+        if "Outcomes" in workbook.sheetnames:
+            _add_outcomes(workbook["Outcomes"], allocations)
     finally:
         workbook.close()
     return _report(summary, allocations, unassigned, priorities)
@@ -234,6 +239,94 @@ def _priorities(sheet: Any) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _add_outcomes(sheet: Any, allocations: list[dict[str, Any]]) -> None:
+    """Each project's ``outcomes`` as the report gives them, read from the Outcomes sheet."""
+    rows = _rows(sheet)
+    header, columns = _header(sheet, rows, OUTCOME_HEADERS)
+    by_code = {a["code"]: a for a in allocations}
+    for allocation in allocations:
+        allocation["outcomes"] = []
+    for offset, row in enumerate(rows[header + 1 :], header + 2):
+        code = _text(_cell(row, columns["Code"]))
+        if not code:
+            break
+        project = _text(_cell(row, columns["Project"]))
+        if project not in by_code:
+            raise NotAReturnError(
+                f"{_where(sheet, offset, columns['Project'] + 1)}: {project!r} is not a project "
+                "on the Projects sheet"
+            )
+        by_code[project]["outcomes"].append(_outcome(sheet, row, offset, columns))
+
+
+def _outcome(
+    sheet: Any, row: tuple[Any, ...], offset: int, columns: dict[str, int]
+) -> dict[str, Any]:
+    unit = _text(_cell(row, columns["Unit"]))
+    if unit not in ("count", "percent"):
+        where = _where(sheet, offset, columns["Unit"] + 1)
+        raise NotAReturnError(f"{where}: the unit must be count or percent (got {unit!r})")
+
+    def figure(name: str) -> int | str | None:
+        value = _cell(row, columns[name])
+        where = _where(sheet, offset, columns[name] + 1)
+        return _outcome_figure(
+            value, where, as_count=unit == "count" and name != "% of target to date"
+        )
+
+    return {
+        "code": _text(_cell(row, columns["Code"])),
+        "title": _text(_cell(row, columns["Outcome"])),
+        "unit": unit,
+        "priority": _text(_cell(row, columns["PCC priority"])) or None,
+        "target": figure("Annual target"),
+        "target_to_date": figure("Target to date"),
+        "actual_to_date": figure("Actual to date"),
+        "percent_of_target": figure("% of target to date"),
+        "quarters": {
+            q: _quarter_actual(_cell(row, columns[q]), _where(sheet, offset, columns[q] + 1))
+            for q in ("Q1", "Q2", "Q3", "Q4")
+        },
+        "note": _text(_cell(row, columns["Note"])),
+    }
+
+
+def _outcome_figure(value: Any, where: str, as_count: bool) -> int | str | None:
+    """A count as an integer, a percentage as a string with one decimal ("82.5"); blank is
+    None. Numbers saved by Excel may come back as floats."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = (
+            Decimal(repr(value))
+            if isinstance(value, float)
+            else Decimal(str(value).strip().rstrip("%"))
+        )
+    except ArithmeticError as exc:
+        raise NotAReturnError(f"{where}: {value!r} is not a number") from exc
+    if as_count:
+        if number != number.to_integral_value():
+            raise NotAReturnError(f"{where}: {value!r} is not a whole number")
+        return int(number)
+    rounded = number.quantize(Decimal("0.1"))
+    if abs(number - rounded) > FLOAT_NOISE:
+        raise NotAReturnError(f"{where}: {value!r} has more than one decimal")
+    return f"{rounded:f}"
+
+
+def _quarter_actual(value: Any, where: str) -> dict[str, Any] | None:
+    """A quarter's cell: 41 for a count, "41 of 50" for a percent, blank for none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = (
+        str(int(value)) if isinstance(value, int | float) and value == int(value) else _text(value)
+    )
+    actual, _, out_of = text.partition(" of ")
+    if not actual.isdigit() or (out_of and not out_of.isdigit()):
+        raise NotAReturnError(f"{where}: {value!r} is not a count or a figure like 41 of 50")
+    return {"actual": int(actual), "of": int(out_of) if out_of else None}
 
 
 def _report(

@@ -33,7 +33,7 @@ DATE_FORMAT = "dd/mm/yyyy"
 PERCENT_FORMAT = "0.0%"
 PAPER_A4 = "9"  # the paperSize code of A4 in SpreadsheetML
 PAPER_A3 = "8"  # and of A3
-SHEETS = ("Summary", "Projects", "Priorities", "Transactions", "Virements", "Checks")
+SHEETS = ("Summary", "Projects", "Outcomes", "Priorities", "Transactions", "Virements", "Checks")
 HEADER_ROW = 3  # rows 1-2 are the title block on every sheet but Summary
 HEADER_HEIGHT = 30  # points: two lines of header text
 LINE_HEIGHT = 15  # points per line of wrapped text
@@ -63,6 +63,23 @@ PROJECT_HEADERS = (
 PROJECT_EXTRA_HEADERS = ("Forecast entered in",)
 PROJECT_MONEY_COLUMNS = range(6, 15)  # Budget .. Variance (1-based)
 PROJECT_WRAPPED = (1, 2, 3, 4, 15, 16)  # 0-based columns whose text wraps
+OUTCOME_HEADERS = (
+    "Code",
+    "Project",
+    "Outcome",
+    "Unit",
+    "PCC priority",
+    "Annual target",
+    "Target to date",
+    "Q1",
+    "Q2",
+    "Q3",
+    "Q4",
+    "Actual to date",
+    "% of target to date",
+    "Note",
+)
+OUTCOME_PERCENT_FORMAT = '0.0"%"'  # a percent measure's figures: 82.5 shows as 82.5%
 PRIORITY_HEADERS = ("Plan", "Code", "Priority", "Budget", "Spend to date", "Share of spend")
 TRANSACTION_HEADERS = (
     "Date",
@@ -145,6 +162,7 @@ def _render(document: dict[str, Any], status: str, checksum: str, version: int |
     values = _summary_values(document, status, checksum, version)
     _summary_sheet(workbook, values)
     _projects_sheet(workbook, document)
+    _outcomes_sheet(workbook, document)
     _priorities_sheet(workbook, document)
     _transactions_sheet(workbook, document)
     _virements_sheet(workbook, document)
@@ -182,6 +200,12 @@ def _add_styles(workbook: Workbook) -> None:
         ),
         NamedStyle("ft date", number_format=DATE_FORMAT, alignment=Alignment(horizontal="left")),
         NamedStyle("ft percent", number_format=PERCENT_FORMAT),
+        NamedStyle(
+            "ft outcome percent",
+            number_format=OUTCOME_PERCENT_FORMAT,
+            alignment=Alignment(vertical="top"),
+        ),
+        NamedStyle("ft count", number_format="#,##0", alignment=Alignment(vertical="top")),
         NamedStyle("ft total", font=Font(bold=True), border=Border(top=thin, bottom=thin)),
         NamedStyle(
             "ft total money",
@@ -480,6 +504,66 @@ def _total_row(cells: _Cells, rows: int) -> list[Any]:
         else:
             row.append(cells.styled(Decimal("0.00"), "ft total money"))
     return row
+
+
+# --- Outcomes --------------------------------------------------------------------------------
+
+
+def _outcomes_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
+    """Each project's outcome measures as at the period end (docs/RETURNS.md, Outcomes): a
+    count's figures as whole numbers, a percent's as numbers shown with a % sign (82.5%), a
+    percent's quarters as "41 of 50"; % of target to date for both."""
+    widths = (9, 10, 36, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 44)
+    sheet = _sheet(workbook, "Outcomes", widths)
+    cells = _Cells(sheet, widths)
+    _title_block(cells, "Outcomes", _subtitle(document))
+    cells.headers(OUTCOME_HEADERS, numeric=OUTCOME_HEADERS[5:13])
+    for figures in document["report"]["allocations"]:
+        for outcome in figures.get("outcomes", []):
+            cells.append(_outcome_row(cells, figures["code"], outcome), wrapped=(2, 13))
+
+
+def _outcome_row(cells: _Cells, project: str, outcome: dict[str, Any]) -> list[Any]:
+    def figure(value: int | str | None) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return cells.styled(value, "ft count")
+        return cells.styled(Decimal(value), "ft outcome percent")
+
+    quarters = outcome.get("quarters", {})
+    return [
+        cells.text(outcome["code"], "ft text"),
+        cells.text(project, "ft text"),
+        cells.text(outcome["title"], "ft text"),
+        cells.text(outcome["unit"], "ft text"),
+        cells.text(outcome["priority"] or "", "ft text"),
+        figure(outcome["target"]),
+        figure(outcome["target_to_date"]),
+        *(_quarter_cell(cells, quarters.get(q)) for q in ("Q1", "Q2", "Q3", "Q4")),
+        figure(outcome["actual_to_date"]),
+        None
+        if outcome["percent_of_target"] is None
+        else cells.styled(Decimal(outcome["percent_of_target"]), "ft outcome percent"),
+        cells.text(outcome_note(quarters), "ft text"),
+    ]
+
+
+def _quarter_cell(cells: _Cells, actual: dict[str, Any] | None) -> Any:
+    if actual is None:
+        return None
+    if actual.get("of") is None:
+        return cells.styled(actual["actual"], "ft count")
+    return cells.text(f"{actual['actual']} of {actual['of']}", "ft text")
+
+
+def outcome_note(quarters: dict[str, Any]) -> str:
+    """The notes of the quarters reported, each labelled: "Q1: term-time only; Q2: ..."."""
+    return "; ".join(
+        f"{label}: {actual['note']}"
+        for label, actual in quarters.items()
+        if actual is not None and actual.get("note")
+    )
 
 
 # --- Priorities ------------------------------------------------------------------------------
