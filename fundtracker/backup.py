@@ -223,6 +223,10 @@ def copy_database(source: Path, destination: Path) -> Path:
         partial.replace(destination)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"cannot back up {source}: {exc}") from exc
+    except OSError as exc:  # a full disk, a folder this user may not write
+        raise DatabaseError(
+            f"cannot back up {source} to {destination}: {exc.strerror or exc}"
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
     return destination

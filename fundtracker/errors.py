@@ -62,3 +62,8 @@ class DatabaseBusyError(DatabaseError):
 
 class ReadOnlyError(DatabaseError):
     """This user may read the database but not change it; nothing was changed."""
+
+
+class NoSpaceError(FundtrackerError):
+    """A file or the database could not be written for want of disk space; nothing was
+    changed and nothing half-written was left."""

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from fundtracker import audit, backup
+from fundtracker.files import out_of_space
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -127,6 +128,8 @@ class Database:
             session.rollback()
             if _is_permission_error(exc):
                 raise self._read_only_error() from exc
+            if _is_disk_full(exc):
+                raise out_of_space(f"{self.display_name} (the database)") from exc
             if _is_busy_error(exc):
                 raise DatabaseBusyError(
                     f"{self.display_name} stayed busy with someone else's change for "
@@ -261,6 +264,13 @@ def _create_engine(url: str) -> Engine:
 def _is_permission_error(exc: DBAPIError) -> bool:
     # PostgreSQL: insufficient_privilege; SQLite: a file the user may not write.
     return getattr(exc.orig, "sqlstate", None) == "42501" or "readonly database" in str(exc.orig)
+
+
+def _is_disk_full(exc: DBAPIError) -> bool:
+    # SQLite: SQLITE_FULL; PostgreSQL: disk_full (53100), as "could not extend file".
+    return getattr(exc.orig, "sqlstate", None) == "53100" or "database or disk is full" in str(
+        exc.orig
+    )
 
 
 def _is_busy_error(exc: DBAPIError) -> bool:

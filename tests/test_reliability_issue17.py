@@ -3,18 +3,21 @@ and bounded XLSX reading: each test failed on the code before its fix."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import sqlite3
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from fundtracker import backup
 from fundtracker.checks import run_checks
@@ -26,11 +29,13 @@ from fundtracker.operations import run_operation
 from fundtracker.operations.allocations import SetProfile
 from fundtracker.operations.plans import RetitlePriority
 from fundtracker.periods import Period
+from fundtracker.returns import evidence
 from fundtracker.returns.submission import export_return
 from fundtracker.services.grants import grant_spec, import_grant, load_grant
 from fundtracker.services.plans import import_plan, plan_spec
 from fundtracker.storage import Database, open_database
-from tests.helpers import run_cli
+from tests.helpers import CliResult, run_cli
+from tests.ledger_support import import_json, ledger
 
 GRANT = "CRG-2025-26"  # the demo year: A01's profile is £2,000.00 a quarter, P1 60% P2 40%
 Q1 = Period.parse("2025/26-Q1")
@@ -416,3 +421,138 @@ def test_a_workbook_whose_text_passes_the_limit_is_refused_at_the_cell_that_pass
     monkeypatch.setattr(reading, "MAX_SHARED_TEXT_CHARS", 24 + 13 * 300)
     with Table(examine(ledger)) as table:
         assert sum(1 for _ in table.rows()) == 301
+
+
+# --- A full disk: a clear message, nothing half-written, exit 1 ----------------------------
+
+
+def _no_space(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.fixture
+def full_database(demo_db: Database) -> Iterator[None]:
+    """The database's disk is full, really: every new connection may not grow the file
+    (SQLite then answers SQLITE_FULL, 'database or disk is full', as on a full disk)."""
+    if demo_db.sqlite_path is None:
+        pytest.skip("SQLite's own full-disk answer; PostgreSQL's (53100) is the server's")
+
+    def no_growth(connection: Any, _record: object) -> None:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        free = connection.execute("PRAGMA freelist_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")
+        assert free < 5, "the demo database has free pages a write could use"
+
+    demo_db.dispose()
+    event.listen(Engine, "connect", no_growth)
+    yield
+    event.remove(Engine, "connect", no_growth)
+
+
+def _refused_for_space(result: CliResult, what: str) -> None:
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    assert what in result.err and "could not be written: the disk is full" in result.err
+    assert "Nothing was saved" in result.err
+
+
+def test_spend_add_on_a_full_disk_says_so_and_saves_nothing(
+    demo_db: Database, database_url: str, full_database: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _spend_lines(demo_db)
+    result = run_cli(
+        capsys, database_url, "spend", "add", "--grant", GRANT, "--date", "2025-07-01",
+        "--net", "10.00", "--description", "d" * 2000, "--supplier", "s" * 200,
+    )  # fmt: skip
+    _refused_for_space(result, "(the database) could not be written")
+    assert _spend_lines(demo_db) == before
+
+
+def test_an_import_on_a_full_disk_says_so_and_imports_nothing(
+    demo_db: Database,
+    database_url: str,
+    full_database: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = [("01/07/2025", "Acme", f"Line {n}", f"INV{n}", "1.00", "0") for n in range(500)]
+    before = _spend_lines(demo_db)
+    result, _ = import_json(capsys, database_url, ledger(tmp_path / "ledger.csv", *rows))
+    _refused_for_space(result, "(the database) could not be written")
+    assert _spend_lines(demo_db) == before
+
+
+def test_an_import_whose_working_copy_meets_a_full_temporary_folder_says_so(
+    demo_db: Database,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("fundtracker.ledger.importer.pickle.dump", _no_space)
+    before = _spend_lines(demo_db)
+    rows = [("01/07/2025", "Acme", "Rent", "INV1", "1.00", "0")]
+    result, _ = import_json(capsys, database_url, ledger(tmp_path / "ledger.csv", *rows))
+    _refused_for_space(result, "the import's working copy in ")
+    assert _spend_lines(demo_db) == before
+
+
+def _files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_attach_on_a_full_disk_says_how_much_is_needed_and_leaves_nothing(
+    demo_db: Database,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 " + b"x" * 300_000)  # 300,009 bytes: 292 KB
+
+    def copy_half_then_fill_the_disk(source: Path, target: Path) -> None:
+        Path(target).write_bytes(Path(source).read_bytes()[:1000])
+        _no_space()
+
+    monkeypatch.setattr(
+        "fundtracker.returns.evidence.shutil.copyfile", copy_half_then_fill_the_disk
+    )
+    store = evidence.evidence_folder(demo_db)
+    before = _files_under(store) if store.exists() else []
+    result = run_cli(capsys, database_url, "attach", "4", str(invoice))
+    _refused_for_space(result, "invoice.pdf, into the evidence folder")
+    assert "(it needs about 292 KB)" in result.err
+    assert evidence.list_attachments(demo_db, [4]) == []
+    assert _files_under(store) == before  # the half-copied file went with its scratch folder
+
+
+def test_grant_export_on_a_full_disk_leaves_no_file_and_says_so(
+    demo_db: Database,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if demo_db.sqlite_path is not None:
+        backup.daily_backup(demo_db.sqlite_path)  # taken: the command's open has none to take
+    monkeypatch.setattr("fundtracker.files.os.fsync", _no_space)  # the disk fills as it writes
+    out = tmp_path / "exports" / "crg.toml"
+    result = run_cli(capsys, database_url, "grant", "export", GRANT, "-o", str(out))
+    _refused_for_space(result, f"{out} could not be written")
+    assert "(it needs about " in result.err
+    assert _files_under(out.parent) == []  # neither the file nor its temporary
+
+
+def test_the_daily_backup_on_a_full_disk_does_not_stop_the_database_opening(
+    demo_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fundtracker.backup.os.fsync", _no_space)  # the copy cannot be saved
+    database = open_database(str(demo_file))  # before: OSError, a traceback
+    try:
+        assert database.auto_backup is None
+        assert _spend_lines(database) > 0
+    finally:
+        database.dispose()
+    assert backup.list_backups(demo_file) == []
+    assert list(backup.backups_folder(demo_file).glob("*.partial")) == []

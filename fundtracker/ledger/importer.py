@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from fundtracker import audit
 from fundtracker.errors import FundtrackerError, LockedError, NotFoundError, ValidationError
-from fundtracker.files import atomic_path
+from fundtracker.files import atomic_path, space_for
 from fundtracker.ledger.exclusions import (
     ExcludeRule,
     FileTotal,
@@ -483,7 +483,8 @@ class _Spool:
         self.file.close()
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        with space_for(f"the import's working copy in {tempfile.gettempdir()}"):
+            pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.chunks += 1
 
     def replay(

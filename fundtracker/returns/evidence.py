@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fundtracker.errors import FundtrackerError, NotFoundError
-from fundtracker.files import EVIDENCE_FOLDER, write_with
+from fundtracker.files import EVIDENCE_FOLDER, space_for, write_with
 from fundtracker.models import Attachment, SpendLine
 from fundtracker.periods import Period
 from fundtracker.safe_text import csv_safe
@@ -147,7 +147,11 @@ def attach(db: Database, spend_line_id: int, source: Path, reason: str = "") -> 
 
 def _store(db: Database, source: Path) -> tuple[str, int]:
     """Copy the file in under its SHA-256 (atomically; a stored copy is kept as it is)."""
-    with tempfile.TemporaryDirectory(dir=_ready(evidence_folder(db))) as scratch:
+    what = f"{display_name(source.name)}, into the evidence folder {evidence_folder(db)},"
+    with (
+        space_for(what, source.stat().st_size),
+        tempfile.TemporaryDirectory(dir=_ready(evidence_folder(db))) as scratch,
+    ):
         copy = Path(scratch) / "incoming"
         shutil.copyfile(source, copy)  # hash the copy: the original may change meanwhile
         digest, size = _sha256_of(copy)

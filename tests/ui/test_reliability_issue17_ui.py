@@ -3,6 +3,7 @@ asks before un-submitting them."""
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,26 @@ def test_restore_names_the_submissions_it_takes_away_and_does_nothing_when_decli
     assert session.window is not None and session.window is not window
     qtbot.addWidget(session.window)
     session.close_current()
+
+
+def test_attaching_evidence_on_a_full_disk_shows_what_could_not_be_written(
+    window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from fundtracker.operations.returns import AttachEvidence
+    from fundtracker.returns import evidence
+
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("fundtracker.returns.evidence.shutil.copyfile", full)
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 " + b"x" * 2048)  # 2,057 bytes: about 2 KB
+    assert window.workspace.run(AttachEvidence(4, invoice), window) is None
+    boxes = [b for b in window.findChildren(QMessageBox) if b.objectName() == "errorBox"]
+    assert boxes, "no message was shown"
+    text = boxes[-1].text()
+    assert "invoice.pdf, into the evidence folder" in text
+    assert "could not be written: the disk is full (it needs about 2 KB)" in text
+    assert evidence.list_attachments(window.db, [4]) == []
