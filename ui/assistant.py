@@ -65,6 +65,7 @@ from fundtracker.setup_files import (
     PlanSpec,
     format_percentage,
 )
+from ui.accessibility import signal_colour
 from ui.fields import DateField, Form, Refusal
 from ui.workspace import Workspace
 
@@ -467,7 +468,7 @@ class WeightsBox(QGroupBox):
         total, said = weights_total([edit.text() for edit in self.edits.values()])
         self.total.setText(said)
         good = total == FULL
-        self.total.setStyleSheet("color: #2e7d32" if good else "color: #c62828")
+        self.total.setStyleSheet(f"color: {signal_colour('good' if good else 'error')}")
 
 
 class ProjectsPage(QWizardPage):
@@ -499,6 +500,7 @@ class ProjectsPage(QWizardPage):
         side.addWidget(self.allocated)
         outer.addLayout(side, 1)
         scroll = QScrollArea()
+        scroll.setAccessibleName("The selected project")
         scroll.setWidgetResizable(True)
         self.editor = QWidget()
         scroll.setWidget(self.editor)

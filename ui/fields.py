@@ -20,24 +20,33 @@ from PySide6.QtWidgets import (
 
 from fundtracker.dates import DateError, parse_date
 from fundtracker.setup_drafts import Problems
+from ui.accessibility import WARNING_SIGN, alert, problem_text
 
 W = TypeVar("W", bound=QWidget)
 
 
 class Refusal(QLabel):
-    """What is wrong with the field beside it, in red; hidden while nothing is."""
+    """What is wrong with the field beside it: a warning sign and words, in red, announced to
+    a screen reader when it appears; hidden while nothing is wrong."""
 
     def __init__(self, field_label: str) -> None:
         super().__init__()
         self.setObjectName("fieldRefusal")
         self.setAccessibleName(f"{field_label} problem")
         self.setWordWrap(True)
-        self.setStyleSheet("color: #c62828")
+        self.setProperty("class", "fieldError")
         self.setVisible(False)
 
+    def message(self) -> str:
+        """What is wrong, in words (the label shows them after a warning sign)."""
+        return self.text().removeprefix(f"{WARNING_SIGN} ")
+
     def say(self, message: str) -> None:
-        self.setText(message)
+        said_before = self.text()
+        self.setText(problem_text(message))
         self.setVisible(bool(message))
+        if message and self.text() != said_before:
+            alert(self)
         # A wrapped label's height is not always asked for by a form row: claim it.
         width = self.width() if self.width() > 50 else 400
         self.setMinimumHeight(self.heightForWidth(width) if message else 0)

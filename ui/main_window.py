@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QFrame,
@@ -31,8 +32,9 @@ import fundtracker
 from fundtracker.periods import Period
 from fundtracker.services.grants import list_grants
 from ui import resources
+from ui.accessibility import fit_dialogs_to_contents, fit_to_font, tab_moves_on
 from ui.errors import log_file
-from ui.naming import named
+from ui.naming import labelled, named
 from ui.pages.base import Page
 from ui.settings import int_setting, recent_databases, settings
 from ui.workspace import GRANTS, RETURNS, Workspace
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Fundtracker — {self.db.display_name}{read_only}")
         self.pages: dict[str, Page] = {}
         self.remember_state = True  # --screenshot leaves the officer's saved layout alone
+        fit_dialogs_to_contents(QApplication.instance())  # type: ignore[arg-type]
         self._build_body()
         self._build_actions()
         self._build_menus()
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
         self.splitter.setSizes([170, 1110])
+        fit_to_font(self.splitter)  # the page list as wide as its longest name in any font
         # A database with no grant opens on the welcome page instead of empty pages.
         from ui.welcome import WelcomePage
 
@@ -280,7 +284,7 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel("Read-only" if self.workspace.read_only else "")
         self.mode_label.setObjectName("modeLabel")
         if self.workspace.read_only:
-            self.mode_label.setStyleSheet("color: #c62828; font-weight: 600")
+            self.mode_label.setProperty("class", "readOnly")
         status.addPermanentWidget(self.mode_label)
         self.backup_label = named(QLabel(), "backupLabel")
         status.addPermanentWidget(self.backup_label)
@@ -359,6 +363,7 @@ class MainWindow(QMainWindow):
         if name not in self.pages:
             number = [n for n, _t in ALL_PAGES].index(name)
             page = make_page(self.workspace, name)
+            tab_moves_on(page)
             self.pages[name] = page
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, scrolling(page))
@@ -558,7 +563,7 @@ class MainWindow(QMainWindow):
 def scrolling(page: Page) -> QScrollArea:
     """The page in a scroll area: with a large font (200%) it scrolls rather than squeezing
     its labels and buttons until their text is clipped."""
-    area = named(QScrollArea(), f"scroll-{page.name}")
+    area = labelled(named(QScrollArea(), f"scroll-{page.name}"), page.title or page.name)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(page)

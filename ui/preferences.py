@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.audit import os_user
+from ui.accessibility import Scrolling
 from ui.naming import labelled, named
 from ui.settings import settings
 from ui.thresholds import ThresholdsEditor
@@ -69,10 +70,10 @@ class PreferencesDialog(QDialog):
         # The checks' thresholds belong to the data, not the person: kept in the database.
         workspace = getattr(parent, "workspace", None)
         self.thresholds = ThresholdsEditor(workspace) if isinstance(workspace, Workspace) else None
-        if self.thresholds is not None:
-            form.addRow(self.thresholds)
+        if self.thresholds is not None:  # in a large font they scroll, the buttons stay
+            form.addRow(Scrolling(self.thresholds, "Thresholds of the checks"))
         self.problem = named(QLabel(""), "preferencesProblem")
-        self.problem.setStyleSheet("color: #c62828")
+        self.problem.setProperty("class", "fieldError")
         form.addRow("", self.problem)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

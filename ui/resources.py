@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -69,5 +70,20 @@ def icon(name: str) -> QIcon:
     return style.standardIcon(STANDARD[name]) if name in STANDARD else QIcon()
 
 
+BASE_POINTS = 9.0  # the font size app.qss's point sizes are written for (Windows' and Qt's)
+
+
 def style_sheet() -> str:
-    return read_text("app.qss")
+    """app.qss for the user's font and palette: its point sizes grow with the application's
+    font (a 200% font makes a 200% title), and ``@error``, ``@warning`` and ``@good`` become
+    colours that read on the palette's background (dark, light or high contrast)."""
+    from ui.accessibility import SIGNAL_COLOURS, signal_colour
+
+    points = QApplication.font().pointSizeF()  # -1 for a font sized in pixels
+    scale = points / BASE_POINTS if points > 0 else 1.0
+    text = re.sub(
+        r"(\d+(?:\.\d+)?)pt\b", lambda m: f"{float(m[1]) * scale:.1f}pt", read_text("app.qss")
+    )
+    for kind in SIGNAL_COLOURS:
+        text = text.replace(f"@{kind}", signal_colour(kind))
+    return text

@@ -55,7 +55,7 @@ class ThresholdsEditor(QGroupBox):
                 "leave it blank for the default."
             )
             meaning.setWordWrap(True)
-            meaning.setStyleSheet("color: #555")
+            meaning.setProperty("class", "hint")
             self.form.layout.addRow("", meaning)
             self.edits[key] = edit
 

@@ -99,12 +99,13 @@ class WelcomePage(QWidget):
         button = QPushButton(text)
         button.setAccessibleName(text)
         button.setMinimumHeight(44)
-        button.setStyleSheet("font-size: 15px; font-weight: 600; text-align: left; padding: 8px")
+        button.setProperty("class", "welcomeChoice")
         column.addSpacing(14)
         column.addWidget(button)
         said = QLabel(explanation)
         said.setWordWrap(True)
-        said.setStyleSheet("color: #555; margin-left: 10px")
+        said.setProperty("class", "hint")
+        said.setContentsMargins(10, 0, 0, 0)
         column.addWidget(said)
         return button
 

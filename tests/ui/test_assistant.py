@@ -29,6 +29,7 @@ from tests.ui.assistant_support import (
     type_in,
 )
 from ui.assistant import NewGrantAssistant
+from ui.fields import Refusal
 from ui.workspace import Workspace
 
 D = Decimal
@@ -45,8 +46,8 @@ def assistant(qtbot: QtBot, db: Database) -> NewGrantAssistant:
 
 def refusal(root: QWidget, label: str) -> str:
     widget = find(root, f"{label} problem", QLabel)
-    assert isinstance(widget, QLabel)
-    return widget.text()
+    assert isinstance(widget, Refusal)
+    return widget.message()
 
 
 def weight_field(root: QWidget, plan: str, code: str) -> QLineEdit:

@@ -15,6 +15,7 @@ from fundtracker.models import AuditEvent
 from fundtracker.services.grants import load_grant
 from fundtracker.storage import Database
 from tests.ui.assistant_support import choose, click, find, shot, type_in
+from ui.fields import Refusal
 from ui.grant_editor import GrantEditor
 from ui.main_window import MainWindow
 
@@ -34,8 +35,8 @@ def editor(qtbot: QtBot, window: MainWindow) -> GrantEditor:
 
 def refusal(root: QWidget, label: str) -> str:
     widget = find(root, f"{label} problem", QLabel)
-    assert isinstance(widget, QLabel)
-    return widget.text()
+    assert isinstance(widget, Refusal)
+    return widget.message()
 
 
 def audit_count(db: Database) -> int:

@@ -21,6 +21,7 @@ from fundtracker.operations.allocations import SetWeights
 from fundtracker.operations.plans import UpdatePlan, current_plan_version
 from fundtracker.storage import Database
 from tests.ui.assistant_support import choose, click, find, shot, type_in
+from ui.fields import Refusal
 from ui.main_window import MainWindow
 from ui.pages.priorities import PrioritiesPage
 from ui.plan_editor import NewPlanDialog, NewVersionDialog
@@ -46,8 +47,8 @@ def settle(qtbot: QtBot, page: PrioritiesPage) -> None:
 
 def refusal(root: QWidget, label: str) -> str:
     widget = find(root, f"{label} problem", QLabel)
-    assert isinstance(widget, QLabel)
-    return widget.text() if widget.isVisibleTo(root) else ""
+    assert isinstance(widget, Refusal)
+    return widget.message() if widget.isVisibleTo(root) else ""
 
 
 def plans(db: Database) -> dict[str, list[tuple[str, str, str | None, bool]]]:

@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     Signal,
     SignalInstance,
 )
-from PySide6.QtGui import QBrush
 
 from fundtracker.money import ZERO, format_money, money_str
 from fundtracker.periods import Period
@@ -35,7 +34,7 @@ from fundtracker.services.ledger_view import (
     summarise_lines,
 )
 from fundtracker.storage import Database
-from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.models.table import LEFT, RIGHT, negative_brush
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
@@ -267,7 +266,7 @@ class SpendModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(RIGHT if column.numeric else LEFT)
         if role == Qt.ItemDataRole.ForegroundRole and column.numeric:
-            return QBrush(NEGATIVE) if getattr(row, column.field) < 0 else None
+            return negative_brush() if getattr(row, column.field) < 0 else None
         if role == Qt.ItemDataRole.CheckStateRole and column.checkable:
             irrecoverable = not row.vat_recoverable
             return Qt.CheckState.Checked if irrecoverable else Qt.CheckState.Unchecked

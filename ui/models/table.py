@@ -14,7 +14,13 @@ Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-NEGATIVE = QColor("#c62828")
+
+
+def negative_brush() -> QBrush:
+    """A negative amount in red that reads on the user's palette (its minus sign says it too)."""
+    from ui.accessibility import signal_colour
+
+    return QBrush(QColor(signal_colour("error")))
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(RIGHT if column.numeric else LEFT)
         if role == Qt.ItemDataRole.ForegroundRole and column.numeric:
-            return QBrush(NEGATIVE) if column.text(row).startswith("-") else None
+            return negative_brush() if column.text(row).startswith("-") else None
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
             return column.tooltip(row)
         return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ui.accessibility import announce, fit_to_font
 from ui.workspace import EVERYTHING, Workspace
 
 
@@ -54,15 +55,15 @@ class Page(QWidget):
     def refresh_now(self) -> None:
         self._stale = False
         self.reload()
+        fit_to_font(self)  # widths set for a normal font must not clip titles in a large one
 
     def reload(self) -> None:
         """Read what the page shows from the services again."""
 
     def show_status(self, text: str, milliseconds: int) -> None:
-        """A passing message in the main window's status bar (none for a page on its own)."""
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(text, milliseconds)
+        """A passing message in the main window's status bar, announced to a screen reader
+        (none for a page on its own)."""
+        announce(self, text, milliseconds)
 
     def heading(self, text: str, *extra: QWidget) -> QHBoxLayout:
         row = QHBoxLayout()

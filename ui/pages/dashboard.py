@@ -33,12 +33,20 @@ from PySide6.QtWidgets import (
 )
 
 from fundtracker.checks import Finding, run_checks
-from fundtracker.figures import Report, Summary, build_report, burn_up, default_period
+from fundtracker.figures import (
+    MonthPoint,
+    Report,
+    Summary,
+    build_report,
+    burn_up,
+    default_period,
+)
 from fundtracker.money import format_money
 from fundtracker.periods import Period, reporting_periods
 from fundtracker.presenters.outcomes import outcomes_view
 from fundtracker.services.grants import load_grant
 from ui import resources
+from ui.charts import ChartPanel
 from ui.naming import named
 from ui.outcomes import ProgressPanel
 from ui.pages.base import Page, notice
@@ -146,6 +154,11 @@ class DashboardPage(Page):
         self.priority_chart, priority_view = _chart("Spend by PCC priority")
         self.project_chart, project_view = _chart("Budget, actual and forecast by project")
         self.burn_chart, burn_view = _chart("Cumulative spend against profile")
+        # Each chart with the table of its figures in its place on Ctrl+T (View menu).
+        self.project_panel = ChartPanel(project_view, "projects")
+        self.priority_panel = ChartPanel(priority_view, "priorities")
+        self.burn_panel = ChartPanel(burn_view, "burnUp")
+        self.chart_panels = (self.project_panel, self.priority_panel, self.burn_panel)
         self.findings_list = named(QListWidget(), "findings")
         self.findings_list.setAccessibleName("Check findings")
         self.findings_list.itemActivated.connect(self.open_finding)
@@ -162,17 +175,17 @@ class DashboardPage(Page):
         priority_layout = QVBoxLayout(priority_box)
         priority_layout.setContentsMargins(0, 0, 0, 0)
         priority_layout.setSpacing(2)
-        priority_layout.addWidget(priority_view, 1)
+        priority_layout.addWidget(self.priority_panel, 1)
         priority_layout.addWidget(self.priority_caption)
         self.progress = ProgressPanel()
         # A new name: a state saved for the two charts of before would hide the third pane.
         top = named(QSplitter(), "dashboardTopRow")
-        top.addWidget(project_view)
+        top.addWidget(self.project_panel)
         top.addWidget(priority_box)
         top.addWidget(self.progress)
         top.setSizes([400, 380, 300])
         bottom = named(QSplitter(), "dashboardBottom")
-        bottom.addWidget(burn_view)
+        bottom.addWidget(self.burn_panel)
         bottom.addWidget(findings_box)
         bottom.setSizes([560, 440])
         body = named(QSplitter(Qt.Orientation.Vertical), "dashboardBody")
@@ -256,6 +269,17 @@ class DashboardPage(Page):
         chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(categories)
         series.attachAxis(values)
+        self.project_panel.set_figures(
+            chart.title(),
+            ("Project", "Budget", "Spent to date", "Forecast"),
+            [
+                (
+                    f"{a.code} {a.name}",
+                    *map(format_money, (a.budget, a.spend_to_date, a.forecast_outturn)),
+                )
+                for a in allocations
+            ],
+        )
 
     def _draw_priorities(self, report: Report) -> None:
         chart = self.priority_chart
@@ -281,6 +305,18 @@ class DashboardPage(Page):
         chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(categories)
         series.attachAxis(values)
+        self.priority_panel.set_figures(
+            chart.title(),
+            ("Priority", "Budget", "Spent to date"),
+            [
+                (
+                    f"{r.code} {r.title}".strip(),
+                    format_money(r.budget),
+                    format_money(r.spend_to_date),
+                )
+                for r in rows
+            ],
+        )
 
     def _draw_burn_up(self, reference: str, period: Period) -> None:
         chart = self.burn_chart
@@ -321,6 +357,16 @@ class DashboardPage(Page):
             # Line points sit at category positions 0..n-1 on a bar category axis.
             series.attachAxis(months)
         months.setRange(months.at(0), months.at(len(points) - 1)) if points else None
+        self.burn_panel.set_figures(
+            chart.title(),
+            ("Month end", "Profile (planned)", "Actual spend", "Actual + committed"),
+            [_burn_row(point) for point in points],
+        )
+
+    def show_tables(self, shown: bool) -> None:
+        """Every chart as the table of its figures (shown=True), or as the chart again."""
+        for panel in self.chart_panels:
+            panel.show_table(shown)
 
     # --- findings ----------------------------------------------------------------------------
 
@@ -357,6 +403,19 @@ class DashboardPage(Page):
             page.select_line(int(finding.subject))
         else:
             show_page("grants")
+
+
+def _burn_row(point: MonthPoint) -> tuple[str, str, str, str]:
+    """A month of the burn-up as text: months not yet reached have no actual spend."""
+    if point.cumulative_actual is None:
+        return (f"{point.month_end:%d/%m/%Y}", format_money(point.cumulative_profile), "", "")
+    with_committed = point.cumulative_actual + (point.cumulative_committed or 0)
+    return (
+        f"{point.month_end:%d/%m/%Y}",
+        format_money(point.cumulative_profile),
+        format_money(point.cumulative_actual),
+        format_money(with_committed),
+    )
 
 
 def _risky(underspend_risk: bool) -> set[str]:

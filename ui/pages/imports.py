@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -55,6 +56,7 @@ from fundtracker.money import format_money, from_pence
 from fundtracker.operations import Changes, run_operation
 from fundtracker.operations.imports import ImportLedger, UndoBatch
 from ui import dialogs, resources
+from ui.accessibility import focus_first, signal_colour
 from ui.errors import error_text
 from ui.models.table import Column, RowsModel
 from ui.naming import named
@@ -80,7 +82,6 @@ FIELD_LABELS = {
     "allocation": "Project code",
     "status": "Status",
 }
-BAD = QColor("#fde0e0")
 
 
 def _cell(row: PreviewRow, name: str) -> str:
@@ -138,7 +139,7 @@ class PreviewModel(RowsModel[PreviewRow]):
             and index.row() < len(self.rows)
             and self.rows[index.row()].errors
         ):
-            return QBrush(BAD)
+            return QBrush(QColor(signal_colour("error-background")))
         return super().data(index, role)
 
 
@@ -289,7 +290,7 @@ class ImportsPage(Page):
         exclude_row.addWidget(self.exclude_edit, 1)
         layout.addLayout(exclude_row)
         self.exclude_error = named(QLabel(), "excludeError")
-        self.exclude_error.setStyleSheet("color: #c62828")
+        self.exclude_error.setProperty("class", "fieldError")
         layout.addWidget(self.exclude_error)
         self.skip_errors = QCheckBox("Import the good rows and leave out the bad ones")
         self.skip_errors.toggled.connect(lambda _on: self.to_check())
@@ -341,7 +342,12 @@ class ImportsPage(Page):
     STEP_NAMES = ("1 Choose file", "2 Columns and preview", "3 Check", "4 Done")
 
     def go_to(self, step: int) -> None:
+        focus = QApplication.focusWidget()
         self.steps.setCurrentIndex(step)
+        shown = self.steps.currentWidget()
+        keyboard_was_here = focus is None or self.steps.isAncestorOf(focus)
+        if shown is not None and self.isVisible() and keyboard_was_here:
+            focus_first(shown)  # the keyboard follows to the new step
         self.batches_box.setVisible(step in (0, 3))  # the middle steps need the room
         self.step_label.setText(
             "   ".join(

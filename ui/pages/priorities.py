@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -33,8 +34,6 @@ from ui.naming import named
 from ui.pages.base import Page
 from ui.plan_editor import NewPlanDialog, PlanEditor
 from ui.workspace import GRANTS, PLANS, PROJECTS, WEIGHTS, Workspace
-
-RETIRED = QColor("#757575")
 
 PLAN_COLUMNS: list[Column[PlanRow]] = [
     Column("Plan", lambda p: p.name),
@@ -67,7 +66,7 @@ class PriorityModel(RowsModel[PriorityRow]):
             and index.row() < len(self.rows)
             and self.rows[index.row()].retired
         ):
-            return QBrush(RETIRED)
+            return QBrush(QApplication.palette().color(QPalette.ColorRole.PlaceholderText))
         return super().data(index, role)
 
 
@@ -102,7 +101,7 @@ class PrioritiesPage(Page):
         self.note.setWordWrap(True)
         self.note.setAccessibleName("About this version")
         self.editor = PlanEditor(workspace)
-        self.editor.setFixedWidth(370)
+        self.editor.setFixedWidth(max(370, self.editor.minimumSizeHint().width()))  # any font
         splitter = named(QSplitter(Qt.Orientation.Vertical), "prioritiesSplitter")
         splitter.addWidget(self.plan_table)
         splitter.addWidget(self._lower())

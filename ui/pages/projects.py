@@ -50,7 +50,7 @@ from fundtracker.services.virements import list_virements
 from fundtracker.setup_files import format_percentage
 from ui import dialogs
 from ui.errors import error_text, show_error
-from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.models.table import LEFT, RIGHT, negative_brush
 from ui.naming import named
 from ui.outcomes import MeasuresPanel
 from ui.pages.base import Page
@@ -143,7 +143,7 @@ class AllocationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if placeholder:
                 return QBrush(Qt.GlobalColor.gray)
-            return QBrush(NEGATIVE) if text.startswith("-") else None
+            return negative_brush() if text.startswith("-") else None
         if role == Qt.ItemDataRole.ToolTipRole and placeholder:
             return "No profile: the budget is spread evenly over the grant's quarters"
         return None

@@ -53,10 +53,11 @@ from fundtracker.services.grants import load_grant
 from fundtracker.services.plans import list_plans
 from fundtracker.year_end import STATEMENT_LABELS, last_period, year_end_statement
 from ui import dialogs, funders_template
+from ui.accessibility import signal_colour
 from ui.board_report_pdf import write_board_report
 from ui.delegates import ChoiceDelegate
 from ui.errors import show_error
-from ui.models.table import LEFT, NEGATIVE, RIGHT
+from ui.models.table import LEFT, RIGHT, negative_brush
 from ui.naming import named
 from ui.operations import Progress, run_in_background
 from ui.outcomes import ActualsPanel
@@ -66,7 +67,7 @@ from ui.workspace import PROJECTS, RETURNS, SPEND, Workspace
 from ui.year_dialogs import NextYearDialog
 
 Index = QModelIndex | QPersistentModelIndex
-RAG_COLOURS = {"G": "#2e7d32", "A": "#ef6c00", "R": "#c62828"}
+RAG_SIGNALS = {"G": "good", "A": "warning", "R": "error"}  # the letter shows too
 # (header, key, editable narrative field or "")
 COLUMNS = (
     ("Code", "code", ""),
@@ -142,9 +143,9 @@ class NarrativesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(RIGHT if key in MONEY else LEFT)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if key == "rag":
-                return QBrush(QColor(RAG_COLOURS.get(text, "#000000")))
-            return QBrush(NEGATIVE) if key in MONEY and text.startswith("-") else None
+            if key == "rag" and text[:1] in RAG_SIGNALS:
+                return QBrush(QColor(signal_colour(RAG_SIGNALS[text[:1]])))
+            return negative_brush() if key in MONEY and text.startswith("-") else None
         if role == Qt.ItemDataRole.ToolTipRole and key in ("outputs", "variance_explanation"):
             return text or None
         return None
@@ -353,7 +354,8 @@ class ReturnsPage(Page):
             label.setText(format_money(getattr(self.report.summary, key)))
         # An overspend shows in red, never hidden behind a £0.00 underspend.
         over = self.figure_labels["projected_overspend"]
-        over.setStyleSheet("color: #c62828;" if self.report.summary.projected_overspend else "")
+        overspent = self.report.summary.projected_overspend
+        over.setStyleSheet(f"color: {signal_colour('error')}" if overspent else "")
         status = self._status_of(str(period))
         if submitted and standing is not None:
             status += (

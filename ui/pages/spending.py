@@ -516,9 +516,10 @@ class SplitDialog(QDialog):
         self.grid = QGridLayout()
         layout.addLayout(self.grid)
         self.parts: list[tuple[QComboBox, QLineEdit]] = []
-        add = QPushButton("Add part")
-        add.clicked.connect(lambda: self.add_part())
-        layout.addWidget(add)
+        self.add_button = QPushButton("Add part")
+        self.add_button.setAutoDefault(False)  # Enter in an amount splits, never adds a part
+        self.add_button.clicked.connect(lambda: self.add_part())
+        layout.addWidget(self.add_button)
         self.total = named(QLabel(), "splitTotal")
         self.error = named(QLabel(), "splitError")
         self.error.setProperty("class", "fieldError")
@@ -531,8 +532,10 @@ class SplitDialog(QDialog):
         buttons.accepted.connect(self.split)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.buttons = buttons
         for code, amount in proposed_parts(row.net, row.allocation):
             self.add_part(code, amount)
+        self.parts[0][0].setFocus()
 
     def add_part(self, code: str = "", amount: str = "") -> None:
         combo = labelled(QComboBox(), "Part project")
@@ -547,7 +550,16 @@ class SplitDialog(QDialog):
         self.grid.addWidget(combo, number, 1)
         self.grid.addWidget(edit, number, 2)
         self.parts.append((combo, edit))
+        self._order_tabs()
         self._show_total()
+
+    def _order_tabs(self) -> None:
+        """Tab goes down the parts (project, amount), then Add part, OK and Cancel: the parts
+        are added after the buttons, so Qt's order of creation would put them last."""
+        chain: list[QWidget] = [w for part in self.parts for w in part]
+        chain += [self.add_button, *self.buttons.buttons()]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _show_total(self) -> None:
         self.total.setText(split_total(self.row.net, [edit.text() for _c, edit in self.parts]))
