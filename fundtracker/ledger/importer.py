@@ -434,7 +434,7 @@ def run_import(
                 session.expire_all()  # nothing is written yet: read the grant again, locked
                 refuse_closed(grant)
                 now = _Scan(session, grant, layout, settings, options, table)
-                now.cancel = cancel
+                now.progress, now.cancel = progress, cancel  # shown again if it reads again
                 batch_id = _create_batch(session, grant, layout)
                 if now.fingerprint == scan.fingerprint:
                     spool.replay(_inserter(session, batch_id), now.checkpoint)
