@@ -423,7 +423,8 @@ def run_import(
             refuse_closed(grant)
             scan = _Scan(session, grant, layout, settings, options, table)
             scan.report, scan.progress, scan.cancel = report, progress, cancel
-            scan.write = spool.write
+            if not dry_run:  # a dry run keeps only the counts
+                scan.write = spool.write
             result = scan.run(rows, dry_run)
         if dry_run or result.refused:
             return result
