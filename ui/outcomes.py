@@ -415,6 +415,7 @@ class ActualsPanel(QWidget):
             self.heading.setText(
                 f"Outcomes for {period}: {len(entries) - missing} of {len(entries)} actuals "
                 "entered (double-click or Enter on a row to enter its actual)."
+                + _earlier_missing(rows, period)
             )
         self.enter_button.setEnabled(not self.locked and bool(entries))
         self.clear_button.setEnabled(not self.locked and bool(entries))
@@ -426,9 +427,10 @@ class ActualsPanel(QWidget):
         row = _selected(self.table, self.model.rows)
         return None if row is None else self.model.rows[row]
 
-    def select(self, project: str, code: str) -> None:
+    def select(self, project: str, code: str = "") -> None:
+        """The measure's row (the project's first with no code)."""
         for row, (measure, _quarter) in enumerate(self.model.rows):
-            if (measure.project, measure.code) == (project, code):
+            if measure.project == project and code in ("", measure.code):
                 self.table.selectRow(row)
                 return
 
@@ -463,6 +465,23 @@ class ActualsPanel(QWidget):
             version=quarter.version,
         )
         self.workspace.run(operation, self)
+
+
+def _earlier_missing(rows: Sequence[OutcomeRow], period: Period) -> str:
+    """Quarters before the period still without an actual: they are entered in their own."""
+    earlier = [
+        f"{row.project}/{row.code} {quarter.quarter}"
+        for row in rows
+        for quarter in row.quarters
+        if quarter.actual is None and quarter.quarter.end < period.start
+    ]
+    if not earlier:
+        return ""
+    more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+    return (
+        f" Not entered for earlier quarters: {', '.join(earlier[:3])}{more} (choose that "
+        "quarter on the left)."
+    )
 
 
 def _locked(entry: Entry) -> str:

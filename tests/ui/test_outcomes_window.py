@@ -302,3 +302,34 @@ def test_the_keyboard_reaches_the_actual_dialog(qtbot: QtBot, window: Any, db: D
     qtbot.keyClicks(_field(dialog, "actual"), "9")
     qtbot.keyClick(_field(dialog, "actual"), Qt.Key.Key_Return)  # Enter is OK
     assert _actual(db, "REF", Q2) == (9, None, "")
+
+
+def test_a_missing_outcome_finding_opens_the_quarter_to_enter(
+    qtbot: QtBot, window: Any, db: Database
+) -> None:
+    values = {"code": "REF", "title": "Shops joining", "unit": "count", "target": 40}
+    run_operation(db, AddOutcome(GRANT, PROJECT, values))
+    run_operation(db, SetOutcomeActual(GRANT, Q2, PROJECT, "REF", 9))
+    # As at Q2, REF has Q2 entered but not Q1: OUTCOME_MISSING names A02, and opening it shows
+    # Q1's return with A02/REF selected on the Outcomes tab.
+    dashboard = window.show_page("dashboard")
+    dashboard.period_box.setCurrentIndex(dashboard.period_box.findData(str(Q2)))
+    qtbot.waitUntil(lambda: dashboard.period() == Q2)
+    items = [dashboard.findings_list.item(n) for n in range(dashboard.findings_list.count())]
+    (missing,) = [
+        item
+        for item in items
+        if (finding := item.data(Qt.ItemDataRole.UserRole)) is not None
+        and getattr(finding, "code", "") == "OUTCOME_MISSING"
+        and finding.subject == PROJECT
+    ]
+    dashboard.open_finding(missing)
+    returns = window.pages["returns"]
+    assert returns.isVisible() and returns.tabs.currentWidget() is returns.actuals
+    assert returns.actuals.period == Q1
+    entry = returns.actuals.current()
+    assert entry is not None and (entry[0].code, entry[1].quarter) == ("REF", Q1)
+    assert entry[1].actual is None
+    # On Q2's return, Q1 is named as still to enter.
+    returns.show_outcomes(PROJECT, Q2)
+    assert f"{PROJECT}/REF {Q1}" in returns.actuals.heading.text()

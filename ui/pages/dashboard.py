@@ -395,7 +395,20 @@ class DashboardPage(Page):
         show_page = getattr(window, "show_page", None)
         if show_page is None:
             return
-        if finding.subject_kind == "allocation":
+        if finding.code == "OUTCOME_MISSING" and self.report is not None:
+            # The project's first quarter without an actual, on the Returns page's Outcomes.
+            missing = [
+                quarter
+                for figures in self.report.allocations
+                if figures.code == finding.subject
+                for outcome in figures.outcomes
+                for quarter in outcome.missing
+            ]
+            quarter = Period.parse(min(missing)) if missing else self.period()
+            show_page("returns").show_outcomes(finding.subject, quarter)
+        elif finding.code == "OUTCOME_BEHIND":
+            show_page("projects").show_outcomes(finding.subject)
+        elif finding.subject_kind == "allocation":
             show_page("projects").select(finding.subject)
         elif finding.subject_kind == "spend_line" and finding.subject.isdigit():
             page = show_page("spending")

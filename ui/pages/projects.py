@@ -396,6 +396,11 @@ class ProjectsPage(Page):
                 break
         self._show_weights()
 
+    def show_outcomes(self, code: str) -> None:
+        """The project selected with its Outcomes tab in front."""
+        self.select(code)
+        self.details.setCurrentWidget(self.measures)
+
     def _show_weights(self) -> None:
         code = self.current_code()
         allocation = next((a for a in self.model.allocations if a.code == code), None)

@@ -380,6 +380,17 @@ class ReturnsPage(Page):
             + (" — " + "; ".join(f.message for f in errors[:3]) if errors else "")
         )
 
+    def show_outcomes(self, project: str, quarter: Period) -> None:
+        """The Outcomes tab at the return period holding ``quarter``, the project's first
+        measure selected (a check finding about an outcome opens here)."""
+        for row in range(self.periods.count()):
+            period = Period.parse(self.periods.item(row).data(Qt.ItemDataRole.UserRole))
+            if period.start <= quarter.start and quarter.end <= period.end:
+                self.periods.setCurrentRow(row)
+                break
+        self.tabs.setCurrentWidget(self.actuals)
+        self.actuals.select(project)
+
     # --- narratives --------------------------------------------------------------------------
 
     def _edit_narrative(self, code: str, field: str, old: str, new: str) -> bool:
