@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -587,8 +588,22 @@ class Submission(Base):
         return f"{self.period} v{self.version_number}"
 
 
+class EvidenceFile(Base):
+    """The bytes of an evidence file on a shared (PostgreSQL) database, under its SHA-256:
+    kept with the database so every colleague reaches them (a SQLite database keeps them in
+    the evidence folder beside it). Written once, never changed; the attachment that links
+    a line to it is the audited record."""
+
+    __tablename__ = "evidence_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Attachment(Base):
-    """Evidence for a spend line, stored in the data folder under its SHA-256."""
+    """Evidence for a spend line, stored under its SHA-256: in the evidence folder beside a
+    SQLite database, in ``evidence_files`` on a shared one."""
 
     __tablename__ = "attachments"
 

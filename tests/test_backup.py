@@ -415,6 +415,8 @@ def _fill_every_table(path: Path) -> None:
                     row[column.name] = False
                 elif column.type.python_type is int:
                     row[column.name] = 1
+                elif column.type.python_type is bytes:
+                    row[column.name] = f"{table.name}.{column.name}".encode()
                 else:
                     row[column.name] = f"{table.name}.{column.name}"
             connection.execute(insert(table).values(row))

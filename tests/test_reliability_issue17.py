@@ -508,6 +508,8 @@ def test_attach_on_a_full_disk_says_how_much_is_needed_and_leaves_nothing(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if evidence.in_database(demo_db):
+        pytest.skip("a shared database keeps evidence in itself: its full disk is the server's")
     invoice = tmp_path / "invoice.pdf"
     invoice.write_bytes(b"%PDF-1.4 " + b"x" * 300_000)  # 300,009 bytes: 292 KB
 
@@ -556,3 +558,35 @@ def test_the_daily_backup_on_a_full_disk_does_not_stop_the_database_opening(
         database.dispose()
     assert backup.list_backups(demo_file) == []
     assert list(backup.backups_folder(demo_file).glob("*.partial")) == []
+
+
+# --- Evidence on a shared database is reachable by every colleague -------------------------
+
+
+def test_a_colleagues_evidence_pack_has_the_evidence_another_officer_attached(
+    demo_db: Database,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 the street pastors' invoice")
+    monkeypatch.setenv("FUNDTRACKER_DATA_DIR", str(tmp_path / "alis-pc"))
+    attached = run_cli(capsys, database_url, "attach", "4", str(invoice))
+    assert attached.code == 0, attached.err
+    invoice.unlink()  # Ali tidies up the downloads folder
+
+    # Sam, at another PC with a data folder of their own, writes Q2's pack.
+    monkeypatch.setenv("FUNDTRACKER_DATA_DIR", str(tmp_path / "sams-pc"))
+    pack = tmp_path / "pack.zip"
+    packed = run_cli(
+        capsys, database_url, "evidence-pack", "--grant", GRANT, "--period", "2025/26-Q2",
+        "--out", str(pack),
+    )  # fmt: skip
+    assert packed.code == 0, packed.err  # before: 'missing from …/sams-pc/evidence'
+    with zipfile.ZipFile(pack) as archive:
+        (name,) = [n for n in archive.namelist() if n.startswith("evidence/line-4/")]
+        assert archive.read(name) == b"%PDF-1.4 the street pastors' invoice"
+    if demo_db.sqlite_path is None:  # shared: kept in the database, not on Ali's PC
+        assert not (tmp_path / "alis-pc" / "evidence").exists()

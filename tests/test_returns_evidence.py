@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from fundtracker.checks import run_checks
-from fundtracker.models import Attachment, AuditEvent
+from fundtracker.models import Attachment, AuditEvent, EvidenceFile
 from fundtracker.returns import evidence, submission
 from fundtracker.returns.evidence import EvidenceError, evidence_folder, stored_path
 from fundtracker.services import spend
@@ -23,6 +23,34 @@ from tests.helpers import run_cli
 from tests.returns_support import GRANT, Q2, add_hostile_lines
 
 Capsys = pytest.CaptureFixture[str]
+
+
+def _stored(db: Database) -> dict[str, bytes]:
+    """Every stored evidence file by SHA-256: in the database when it is shared (PostgreSQL),
+    else in the evidence folder beside it."""
+    if evidence.in_database(db):
+        with db.read() as session:
+            return dict(session.execute(select(EvidenceFile.sha256, EvidenceFile.content)).all())
+    files = [p for p in evidence_folder(db).rglob("*") if p.is_file()]
+    assert all(p == stored_path(db, p.name) for p in files)
+    return {p.name: p.read_bytes() for p in files}
+
+
+def _replace_stored(db: Database, sha: str, content: bytes | None) -> None:
+    """Tamper with (or, with None, lose) a stored evidence file, as a failing disk might."""
+    if evidence.in_database(db):
+        with db.engine.begin() as connection:
+            table = EvidenceFile.__table__
+            if content is None:
+                connection.execute(table.delete().where(table.c.sha256 == sha))
+            else:
+                connection.execute(
+                    table.update().where(table.c.sha256 == sha).values(content=content)
+                )
+    elif content is None:
+        stored_path(db, sha).unlink()
+    else:
+        stored_path(db, sha).write_bytes(content)
 
 
 def _attachments(db: Database) -> list[Attachment]:
@@ -47,9 +75,9 @@ def test_attach_copies_the_file_under_its_hash_and_survives_the_original_moving(
         "Invoice 123.pdf",
         20,
     )
-    kept = stored_path(demo_db, digest)
-    assert kept == demo_db.folder / "evidence" / digest[:2] / digest
-    assert kept.read_bytes() == b"%PDF-1.4 invoice 123"
+    assert _stored(demo_db) == {digest: b"%PDF-1.4 invoice 123"}
+    if not evidence.in_database(demo_db):
+        assert stored_path(demo_db, digest) == demo_db.folder / "evidence" / digest[:2] / digest
     with demo_db.read() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.entity == "attachment"))
     assert event is not None and event.grant_id is not None
@@ -66,8 +94,7 @@ def test_attaching_twice_stores_once_and_names_never_make_paths(
     assert second.already_attached and second.id == first.id
     assert other_line.id != first.id and other_line.sha256 == first.sha256
     assert len(_attachments(demo_db)) == 2
-    stored = [p for p in evidence_folder(demo_db).rglob("*") if p.is_file()]
-    assert stored == [stored_path(demo_db, first.sha256)]
+    assert _stored(demo_db) == {first.sha256: b"receipt"}
     assert evidence.display_name("../../etc/passwd") == "passwd"
     assert evidence.display_name("C:\\Users\\jo\\inv.pdf") == "inv.pdf"
     with pytest.raises(EvidenceError):
@@ -179,11 +206,11 @@ def test_a_damaged_evidence_file_stops_the_pack(demo_db: Database, tmp_path: Pat
     receipt = tmp_path / "r.pdf"
     receipt.write_bytes(b"original")
     info = evidence.attach(demo_db, 4, receipt)
-    stored_path(demo_db, info.sha256).write_bytes(b"tampered")
+    _replace_stored(demo_db, info.sha256, b"tampered")
     out = tmp_path / "pack.zip"
     with pytest.raises(EvidenceError, match="has changed since it was attached"):
         evidence.write_evidence_pack(demo_db, GRANT, Q2, out)
-    stored_path(demo_db, info.sha256).unlink()
+    _replace_stored(demo_db, info.sha256, None)
     with pytest.raises(EvidenceError, match="missing"):
         evidence.write_evidence_pack(demo_db, GRANT, Q2, out)
     assert not out.exists()  # nothing half-written

@@ -1,11 +1,21 @@
 """Evidence: files (invoices, receipts, photos) attached to spend lines, and the evidence pack.
 
-An attached file is copied into ``<data folder>/evidence/`` and named by its SHA-256 alone,
-so it survives the original moving, a file attached twice is stored once, and no name a
-person chose ever becomes part of a path there (the original name is kept in the database
-for display). The evidence pack is one zip: the return workbook, the transactions as CSV,
-every attachment of those lines, an index linking each attachment to its line and, for a
-submitted return, the snapshot whose SHA-256 is the workbook's checksum.
+An attached file is copied in and named by its SHA-256 alone, so it survives the original
+moving, a file attached twice is stored once, and no name a person chose ever becomes part of
+a path (the original name is kept in the database for display). Where it is copied depends on
+who shares the database:
+
+- a SQLite database keeps evidence in ``evidence/`` beside its file (its backups carry the
+  folder, and a colleague given a copy gets the files with it);
+- a shared PostgreSQL database keeps each file's bytes in the database itself
+  (``evidence_files``), in the same transaction as the attachment, because the attaching
+  officer's own data folder is on their PC, where no colleague reaches it. The server's
+  backups (``pg_dump``) carry them. Evidence attached before schema 0009 is still read from
+  the attaching officer's folder when the database does not have it.
+
+The evidence pack is one zip: the return workbook, the transactions as CSV, every attachment
+of those lines, an index linking each attachment to its line and, for a submitted return, the
+snapshot whose SHA-256 is the workbook's checksum.
 """
 
 from __future__ import annotations
@@ -23,16 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
 
-from fundtracker.errors import FundtrackerError, NotFoundError
+from fundtracker.errors import FundtrackerError, NotFoundError, ValidationError
 from fundtracker.files import EVIDENCE_FOLDER, space_for, write_with
-from fundtracker.models import Attachment, SpendLine
+from fundtracker.models import Attachment, EvidenceFile, SpendLine
 from fundtracker.periods import Period
 from fundtracker.safe_text import csv_safe
 from fundtracker.storage import Database
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
+MAX_SHARED_EVIDENCE_BYTES = 100 * 1024**2  # a scan or photo of an invoice is far less
 TRANSACTION_COLUMNS = (
     "id",
     "date",
@@ -113,7 +126,7 @@ class AttachmentInfo:
 
 
 def attach(db: Database, spend_line_id: int, source: Path, reason: str = "") -> AttachmentInfo:
-    """Copy ``source`` into the evidence folder and link it to the spend line (audited).
+    """Copy ``source`` into the evidence store and link it to the spend line (audited).
 
     Attaching the same content to the same line again changes nothing. Evidence may be added
     to a line of a submitted period: it does not change any figure.
@@ -121,11 +134,14 @@ def attach(db: Database, spend_line_id: int, source: Path, reason: str = "") -> 
     source = Path(source)
     if not source.is_file():
         raise NotFoundError(f"{source} is not a file that can be attached")
-    digest, size = _store(db, source)
+    shared = in_database(db)
+    content, digest, size = _read_in(source) if shared else (None, *_store(db, source))
     with db.unit_of_work(reason) as session:
         line = session.get(SpendLine, spend_line_id)
         if line is None:
             raise NotFoundError(f"no spend line with id {spend_line_id}")
+        if content is not None:
+            _keep_in_database(session, digest, content)
         existing = session.scalar(
             select(Attachment).where(
                 Attachment.spend_line_id == line.id, Attachment.sha256 == digest
@@ -143,6 +159,34 @@ def attach(db: Database, spend_line_id: int, source: Path, reason: str = "") -> 
         session.add(attachment)
         session.flush()
         return _info(attachment)
+
+
+def in_database(db: Database) -> bool:
+    """Whether evidence lives in the database (a shared PostgreSQL one) or beside it."""
+    return db.sqlite_path is None
+
+
+def _read_in(source: Path) -> tuple[bytes, str, int]:
+    """The file's bytes (read once: what is hashed is what is stored), refused over the most
+    a shared database keeps for one file."""
+    size = source.stat().st_size
+    if size > MAX_SHARED_EVIDENCE_BYTES:
+        raise ValidationError(
+            f"{display_name(source.name)} is {size / 1024**2:,.1f} MB; evidence on a shared "
+            f"database is at most {MAX_SHARED_EVIDENCE_BYTES // 1024**2} MB a file (make a "
+            "smaller scan or photo); nothing was attached"
+        )
+    content = source.read_bytes()
+    return content, hashlib.sha256(content).hexdigest(), len(content)
+
+
+def _keep_in_database(session: Session, digest: str, content: bytes) -> None:
+    # A colleague attaching the same bytes at the same moment stores them once.
+    session.execute(
+        pg_insert(EvidenceFile)
+        .values(sha256=digest, size=len(content), content=content)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
 
 
 def _store(db: Database, source: Path) -> tuple[str, int]:
@@ -181,18 +225,37 @@ def list_attachments(db: Database, spend_line_ids: list[int] | None = None) -> l
         return [_info(row) for row in session.scalars(query)]
 
 
-def verified_path(db: Database, attachment: AttachmentInfo) -> Path:
-    """The stored file, checked against its SHA-256 (read in chunks: photos can be large)."""
+def verified_path(db: Database, attachment: AttachmentInfo, scratch: Path | None = None) -> Path:
+    """The stored file, checked against its SHA-256 (read in chunks: photos can be large).
+    Evidence kept in the database is written out to ``scratch`` (a new temporary folder when
+    left out) and checked there."""
+    if in_database(db):
+        content = _from_database(db, attachment.sha256)
+        if content is not None:
+            folder = scratch or Path(tempfile.mkdtemp(prefix="fundtracker-evidence-"))
+            path = folder / attachment.sha256
+            path.write_bytes(content)
+            return _checked(attachment, path, "in the database")
     path = stored_path(db, attachment.sha256)
     if not path.is_file():
+        where = "the database" if in_database(db) else str(evidence_folder(db))
         raise EvidenceError(
             f"the evidence file '{attachment.original_name}' of spend line "
-            f"{attachment.spend_line_id} is missing from {evidence_folder(db)}"
+            f"{attachment.spend_line_id} is missing from {where}"
         )
+    return _checked(attachment, path, str(path))
+
+
+def _from_database(db: Database, digest: str) -> bytes | None:
+    with db.read() as session:
+        return session.scalar(select(EvidenceFile.content).where(EvidenceFile.sha256 == digest))
+
+
+def _checked(attachment: AttachmentInfo, path: Path, where: str) -> Path:
     if _sha256_of(path)[0] != attachment.sha256:
         raise EvidenceError(
             f"the evidence file '{attachment.original_name}' of spend line "
-            f"{attachment.spend_line_id} has changed since it was attached ({path})"
+            f"{attachment.spend_line_id} has changed since it was attached ({where})"
         )
     return path
 
@@ -211,7 +274,7 @@ def write_evidence_pack(
         result = export_return(db, grant_reference, period, workbook_path, prepared_by=prepared_by)
         lines = result.document["transactions"]
         attachments = list_attachments(db, [line["id"] for line in lines])
-        files = {a.id: verified_path(db, a) for a in attachments}
+        files = {a.id: verified_path(db, a, Path(scratch)) for a in attachments}
         snapshot = (
             snapshot_text(db, grant_reference, period, result.version)
             if result.version is not None
