@@ -6,7 +6,7 @@ every change is one core operation (fundtracker/operations/outcomes.py) run thro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import (
@@ -534,47 +534,55 @@ class ActualDialog(OperationForm):
 # --- Dashboard: results for the money ---------------------------------------------------------
 
 
-def _progress_columns() -> list[Column[ProjectProgress]]:
+Progress = tuple[ProjectProgress, str]  # a project's progress and its % of plan to date spent
+
+
+def _progress_columns() -> list[Column[Progress]]:
     return [
-        Column("Project", lambda p: p.project, tooltip=lambda p: p.name),
+        Column("Code", lambda p: p[0].project, tooltip=lambda p: p[0].name),
+        Column("Spent\nof budget", lambda p: p[0].percent_of_budget_spent or "no budget", True),
+        Column("Spent of\nplan to date", lambda p: p[1] or "none due", True),
         Column(
-            "Spent",
-            lambda p: p.percent_of_budget_spent or "no budget",
-            numeric=True,
-        ),
-        Column(
-            "Reached",
+            "Reached of\ntarget to date",
             lambda p: (
-                p.percent_of_target_reached
-                or ("no outcome measures" if not p.measures else "nothing to compare yet")
+                p[0].percent_of_target_reached
+                or ("no measures" if not p[0].measures else "nothing due yet")
             ),
             numeric=True,
-            tooltip=lambda p: f"{p.measures} outcome measure(s); the mean of their % of target",
+            tooltip=lambda p: (
+                f"{p[0].measures} outcome measure(s); the mean of their % of target to date"
+                if p[0].measures
+                else "This project has no outcome measures (add them on the Projects page)"
+            ),
         ),
     ]
 
 
 class ProgressPanel(QWidget):
-    """For each project, % of budget spent beside % of target reached ("are we getting
-    results for the money"); a project without measures says so, never 0%."""
+    """For each project, % of budget spent and % of its planned spend to date spent, beside %
+    of outcome target to date reached ("are we getting results for the money"); a project
+    without measures says so, never 0%."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("outcomeProgress")
-        self.model: RowsModel[ProjectProgress] = RowsModel(_progress_columns(), self)
+        self.model: RowsModel[Progress] = RowsModel(_progress_columns(), self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         title = QLabel(
-            "<b>Results for the money</b>: spend to date as % of budget, beside outcomes as % "
-            "of target to date (the mean over the project's measures)"
+            "<b>Results for the money</b>: % spent of budget and of plan (profile) to date; "
+            "% of outcome target to date reached (the mean of the project's measures)"
         )
         title.setWordWrap(True)
         layout.addWidget(title)
         self.table = _table("outcomeProgressTable", "Results for the money", self.model)
         title.setBuddy(self.table)
         layout.addWidget(self.table, 1)
-        for column, width in enumerate((60, 70)):
+        for column, width in enumerate((45, 62, 78)):
             self.table.setColumnWidth(column, width)
 
-    def show_progress(self, progress: Sequence[ProjectProgress]) -> None:
-        self.model.set_rows(progress)
+    def show_progress(
+        self, progress: Sequence[ProjectProgress], plan_spent: Mapping[str, str]
+    ) -> None:
+        """``plan_spent``: each project's % of its profile to date spent, by code."""
+        self.model.set_rows([(p, plan_spent.get(p.project, "")) for p in progress])

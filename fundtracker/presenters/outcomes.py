@@ -213,3 +213,15 @@ def even_spread_shown(unit: str, target: str, quarters: int) -> list[str]:
     except OutcomeError:
         return [""] * quarters
     return [_shown(unit, each) for each in even_targets(unit, stored, quarters)]
+
+
+def percent_of_plan_spent(figures: AllocationFigures) -> str:
+    """Spend to date ÷ profile to date (the planned spend of the grant's quarters ended by the
+    period end), one decimal, half up: spending on the same "to date" footing as % of target to
+    date, beside it on the Dashboard ("" while no spend was planned yet). Added for the window
+    (issue 15, part 2)."""
+    planned = int(figures.profile_to_date * 100)
+    spent = int(figures.spend_to_date * 100)
+    if planned <= 0 or spent < 0:
+        return ""
+    return _percent(tenths_half_up(100 * spent, planned))

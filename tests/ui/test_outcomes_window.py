@@ -279,15 +279,17 @@ def test_the_dashboard_shows_results_beside_spend(qtbot: QtBot, window: Any, db:
     page.period_box.setCurrentIndex(page.period_box.findData(str(Q1)))
     model = page.progress.model
     qtbot.waitUntil(lambda: model.rowCount() > 0 and page.period() == Q1)
-    rows = {model.rows[r].project: r for r in range(model.rowCount())}
-    # A02 at the end of Q1: spent £1,894.71 of its £4,500.00 budget = 42.1%; target to date
-    # 40 spread evenly is 10 in Q1, 7 reached = 70.0%.
-    assert _shown(model, rows["A02"], "Spent") == "42.1%"
-    assert _shown(model, rows["A02"], "Reached") == "70.0%"
-    without = [p.project for p in model.rows if p.measures == 0]
+    rows = {model.rows[r][0].project: r for r in range(model.rowCount())}
+    # A02 at the end of Q1: spent £1,894.71 of its £4,500.00 budget = 42.1%; its profile is
+    # even, £1,125.00 in Q1, so 1,894.71 ÷ 1,125.00 = 168.4% of its plan to date; target to
+    # date 40 spread evenly is 10 in Q1, 7 reached = 70.0%.
+    assert _shown(model, rows["A02"], "Spent\nof budget") == "42.1%"
+    assert _shown(model, rows["A02"], "Spent of\nplan to date") == "168.4%"
+    assert _shown(model, rows["A02"], "Reached of\ntarget to date") == "70.0%"
+    without = [p.project for p, _plan in model.rows if p.measures == 0]
     assert without, "the demo has projects without outcome measures"
     # Never 0% for a project that has no measures: it says so.
-    assert _shown(model, rows[without[0]], "Reached") == "no outcome measures"
+    assert _shown(model, rows[without[0]], "Reached of\ntarget to date") == "no measures"
 
 
 def test_the_keyboard_reaches_the_actual_dialog(qtbot: QtBot, window: Any, db: Database) -> None:

@@ -43,7 +43,7 @@ from fundtracker.figures import (
 )
 from fundtracker.money import format_money
 from fundtracker.periods import Period, reporting_periods
-from fundtracker.presenters.outcomes import outcomes_view
+from fundtracker.presenters.outcomes import outcomes_view, percent_of_plan_spent
 from fundtracker.services.grants import load_grant
 from ui import resources
 from ui.charts import ChartPanel
@@ -183,7 +183,7 @@ class DashboardPage(Page):
         top.addWidget(self.project_panel)
         top.addWidget(priority_box)
         top.addWidget(self.progress)
-        top.setSizes([400, 380, 300])
+        top.setSizes([410, 340, 330])
         bottom = named(QSplitter(), "dashboardBottom")
         bottom.addWidget(self.burn_panel)
         bottom.addWidget(findings_box)
@@ -230,7 +230,10 @@ class DashboardPage(Page):
         self._draw_projects(self.report)
         self._draw_priorities(self.report)
         self._draw_burn_up(reference, period)
-        self.progress.show_progress(outcomes_view(self.db, reference, period).progress)
+        self.progress.show_progress(
+            outcomes_view(self.db, reference, period).progress,
+            {a.code: percent_of_plan_spent(a) for a in self.report.allocations},
+        )
         self._show_findings()
 
     def _show_tiles(self, report: Report) -> None:
