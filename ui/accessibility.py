@@ -134,8 +134,11 @@ def _fit_lists(root: QWidget) -> None:
         shown = [r for r in range(model.rowCount()) if not listed.isRowHidden(r)]
         widths = [listed.sizeHintForIndex(model.index(r, 0)).width() for r in shown]
         needed = max(widths, default=0) + 2 * listed.frameWidth() + 4
-        listed.setMinimumWidth(max(listed.minimumWidth(), needed))
-        listed.setMaximumWidth(max(listed.maximumWidth(), needed))
+        if listed.property("designedWidths") is None:  # the bounds it was built with
+            listed.setProperty("designedWidths", (listed.minimumWidth(), listed.maximumWidth()))
+        least, most = listed.property("designedWidths")
+        listed.setMinimumWidth(max(least, needed))
+        listed.setMaximumWidth(max(most, needed))
 
 
 def _fit_tables(root: QWidget) -> None:

@@ -278,7 +278,11 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
-        self.database_label = QLabel(f"Database: {self.db.display_name}")
+        # The file's name: its folder (in the tooltip and the title) would not fit a large font.
+        shown = self.db.sqlite_path.name if self.db.sqlite_path else self.db.display_name
+        self.database_label = QLabel(f"Database: {shown}")
+        self.database_label.setToolTip(self.db.display_name)
+        self.database_label.setAccessibleDescription(self.db.display_name)
         self.database_label.setObjectName("databaseLabel")
         status.addWidget(self.database_label, 1)
         self.mode_label = QLabel("Read-only" if self.workspace.read_only else "")
@@ -336,6 +340,7 @@ class MainWindow(QMainWindow):
             self.sidebar.item(row).setHidden(hidden)
         for action in self.opcc_view_actions:
             action.setVisible(shown)
+        fit_to_font(self.splitter)  # the page list as wide as the names it shows
         self.show_welcome(no_grant and not shown)
         if no_grant:  # no ledger to import into, no return of its own to export
             self.import_action.setEnabled(False)

@@ -55,16 +55,29 @@ SHOWN_PAGES = ("dashboard", "spending", "returns", "imports")
 
 
 @pytest.fixture
-def large_font(qapp: QApplication) -> Iterator[float]:
-    """The application font at 200%, with the style sheet made for it as the app does."""
-    original, sheet = QFont(qapp.font()), qapp.styleSheet()
-    large = QFont(original)
-    large.setPointSizeF(original.pointSizeF() * 2)
-    qapp.setFont(large)
-    qapp.setStyleSheet(resources.style_sheet())
-    yield large.pointSizeF()
-    qapp.setFont(original)
+def settings_as(qapp: QApplication) -> Iterator[Callable[[QFont, QPalette], None]]:
+    """Set the user's font or palette as the app meets them on starting (the window is made
+    after, the style sheet made for them as main() does); put back afterwards."""
+    font, palette, sheet = QFont(qapp.font()), QPalette(qapp.palette()), qapp.styleSheet()
+
+    def start_with(chosen_font: QFont, chosen_palette: QPalette) -> None:
+        qapp.setFont(chosen_font)
+        qapp.setPalette(chosen_palette)
+        qapp.setStyleSheet(resources.style_sheet())
+
+    yield start_with
     qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+def main_window_over(qtbot: QtBot, db: Database) -> MainWindow:
+    window = MainWindow(Workspace(db))
+    qtbot.addWidget(window)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
 
 
 # --- what is measured -------------------------------------------------------------------------
@@ -320,10 +333,13 @@ def test_every_dialog_class_is_walked() -> None:
 
 
 def test_every_page_and_dialog_is_named_reachable_and_unclipped_at_200_percent(
-    qtbot: QtBot, window: Any, large_font: float
+    qtbot: QtBot, qapp: QApplication, demo_ui_db: Database, settings_as: Any
 ) -> None:
-    window.resize(*WINDOW_SIZE)
-    problems = walk_problems(window, window, "main window")
+    large = QFont(qapp.font())
+    large.setPointSizeF(large.pointSizeF() * 2)
+    settings_as(large, qapp.palette())
+    window: Any = main_window_over(qtbot, demo_ui_db)
+    problems: list[str] = []
     for name in pages(window):
         page = window.show_page(name)
         settle(qtbot, page)
@@ -623,28 +639,48 @@ def unreadable_labels(root: QWidget) -> list[str]:
 
 @pytest.mark.parametrize("theme", [high_contrast, dark], ids=["high contrast", "dark"])
 def test_high_contrast_and_dark_palettes_keep_every_label_readable(
-    qtbot: QtBot, window: Any, qapp: QApplication, theme: Callable[[], QPalette]
+    qtbot: QtBot,
+    qapp: QApplication,
+    demo_ui_db: Database,
+    settings_as: Any,
+    theme: Callable[[], QPalette],
 ) -> None:
     """The style sheet takes its colours from the palette (errors, RAG and alerts in shades
     chosen for it), so under the user's theme every label keeps WCAG AA contrast (4.5:1)."""
-    original, sheet = QPalette(qapp.palette()), qapp.styleSheet()
-    qapp.setPalette(theme())
-    qapp.setStyleSheet(resources.style_sheet())
-    try:
-        window.resize(*WINDOW_SIZE)
-        problems = []
-        for name in pages(window):
-            page = window.show_page(name)
-            settle(qtbot, page)
-            problems += [f"{name} page: {p}" for p in unreadable_labels(window)]
-            if theme is high_contrast and name in SHOWN_PAGES:
-                shot(window, f"high-contrast-{name}")
-        for name in dialogs_to_walk():
-            dialog = open_dialog(qtbot, window, name)
-            settle(qtbot)
-            problems += [f"{name}: {p}" for p in unreadable_labels(dialog)]
-            dialog.reject()
-        assert not problems, "\n".join(problems)
-    finally:
-        qapp.setPalette(original)
-        qapp.setStyleSheet(sheet)
+    settings_as(qapp.font(), theme())
+    window: Any = main_window_over(qtbot, demo_ui_db)
+    problems: list[str] = []
+    for name in pages(window):
+        page = window.show_page(name)
+        settle(qtbot, page)
+        problems += [f"{name} page: {p}" for p in unreadable_labels(window)]
+        if theme is high_contrast and name in SHOWN_PAGES:
+            shot(window, f"high-contrast-{name}")
+    for name in dialogs_to_walk():
+        dialog = open_dialog(qtbot, window, name)
+        settle(qtbot)
+        problems += [f"{name}: {p}" for p in unreadable_labels(dialog)]
+        dialog.reject()
+    assert not problems, "\n".join(problems)
+
+
+def test_charts_as_tables_one_key_away(qtbot: QtBot, window: Any) -> None:
+    """Ctrl+T puts each dashboard chart's table in its place: the figures it draws, exactly
+    as the return gives them; Ctrl+T again brings the charts back."""
+    activate(qtbot, window)
+    dashboard = window.show_page("dashboard")
+    settle(qtbot, dashboard)
+    shortcut(qtbot, "Ctrl+T")
+    assert all(panel.showing_table() for panel in dashboard.chart_panels)
+    model = dashboard.project_panel.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Project", "Budget", "Spent to date", "Forecast"]
+    first = [model.index(0, c).data() for c in range(model.columnCount())]
+    # The demo year's A01 as the Returns page shows it: budget £8,000.00, spent £3,346.94,
+    # forecast £4,546.94.
+    assert first == ["A01 Youth diversion programme", "£8,000.00", "£3,346.94", "£4,546.94"]
+    assert dashboard.project_panel.table.accessibleName() == (
+        "Budget, actual and forecast by project (table)"
+    )
+    shortcut(qtbot, "Ctrl+T")
+    assert not any(panel.showing_table() for panel in dashboard.chart_panels)

@@ -46,6 +46,7 @@ from fundtracker.periods import Period, reporting_periods
 from fundtracker.presenters.outcomes import outcomes_view, percent_of_plan_spent
 from fundtracker.services.grants import load_grant
 from ui import resources
+from ui.accessibility import font_scale
 from ui.charts import ChartPanel
 from ui.naming import named
 from ui.outcomes import ProgressPanel
@@ -101,7 +102,7 @@ def _chart(title: str) -> tuple[QChart, QChartView]:
     chart.setMargins(QMargins(4, 4, 4, 4))
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
+    view.setMinimumHeight(round(220 * font_scale()))  # room for its axes in a large font
     return chart, view
 
 
