@@ -51,6 +51,7 @@ class FakeClock:
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo SQLite file for the backup tests (SQLite files only, whatever the suite runs on)."""
     from fundtracker.demo import load_demo
 
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
@@ -61,10 +62,13 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_file(demo_template: Path, tmp_path: Path) -> Path:
+def demo_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    # The suite's own demo year when it is a SQLite file (loaded once per run), else ours.
+    shared: str = request.getfixturevalue("demo_year_template")
+    template = Path(shared) if "://" not in shared else request.getfixturevalue("demo_template")
     path = tmp_path / "work" / "fundtracker.sqlite3"
     path.parent.mkdir()
-    shutil.copyfile(demo_template, path)
+    shutil.copyfile(template, path)
     return path
 
 
