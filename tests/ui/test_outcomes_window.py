@@ -335,3 +335,18 @@ def test_a_missing_outcome_finding_opens_the_quarter_to_enter(
     # On Q2's return, Q1 is named as still to enter.
     returns.show_outcomes(PROJECT, Q2)
     assert f"{PROJECT}/REF {Q1}" in returns.actuals.heading.text()
+
+
+def test_the_outcome_models_pass_the_model_tester(
+    qtbot: QtBot, qtmodeltester: Any, window: Any, db: Database
+) -> None:
+    values = {"code": "REF", "title": "Shops joining", "unit": "count", "target": 40}
+    run_operation(db, AddOutcome(GRANT, PROJECT, values))
+    models = [
+        _projects_page(qtbot, window).measures.model,
+        _returns_page(qtbot, window, Q1).actuals.model,
+        window.show_page("dashboard").progress.model,
+    ]
+    for model in models:
+        assert model.rowCount() > 0, model
+        qtmodeltester.check(model)
