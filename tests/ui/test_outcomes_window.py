@@ -269,6 +269,16 @@ def test_a_submitted_quarter_shows_its_actuals_read_only(
     assert _shown(page.actuals.model, _entry_row(page, "REF"), "Actual") == "7"
     page = _returns_page(qtbot, window, Q2)  # the next quarter is open
     assert page.actuals.enter_button.isEnabled()
+    # While a return stands submitted the targets stand too: a new measure is refused in the
+    # form, saying what to do, and nothing is added.
+    dialog = _projects_page(qtbot, window).measures.add()
+    assert isinstance(dialog, OutcomeDialog)
+    _type(qtbot, _field(dialog, "code"), "NEW")
+    _type(qtbot, _field(dialog, "title"), "Radios issued")
+    _type(qtbot, _field(dialog, "target"), "12")
+    _ok(qtbot, dialog)
+    assert dialog.isVisible() and "reopen it first" in dialog.error.text()
+    assert list(_measures(db)) == ["REF"]
 
 
 def test_the_dashboard_shows_results_beside_spend(qtbot: QtBot, window: Any, db: Database) -> None:
