@@ -157,8 +157,8 @@ def _taken_away(lost: list[backup.LostSubmission]) -> str:
         return ""
     names = "\n".join(f"• {item}" for item in lost)
     return (
-        "The backup was taken before these returns were submitted: restoring it un-submits "
-        f"them (the OPCC may already have them).\n{names}\n"
+        "The backup does not have these returns as submitted (it was taken before they were, "
+        f"or while they were reopened): restoring it un-submits them.\n{names}\n"
         "The restore and these returns are recorded in the audit log.\n\n"
     )
 
