@@ -372,15 +372,25 @@ def read_grant(data: dict[str, Any]) -> GrantSpec:
         payments=_read_payments(reader, grant.get("payments", [])),
         allocations=_read_allocations(reader, data.get("allocations", [])),
     )
-    if not reader.errors:  # the grant's quarters can be counted only from sound dates
-        _check_outcome_quarters(reader, spec)
+    _check_outcome_quarters(reader, spec, _quarter_count(start, end))
     if reader.errors:
         raise ValidationError(reader.errors)
     return spec
 
 
-def _check_outcome_quarters(reader: _Reader, spec: GrantSpec) -> None:
-    quarters = len(quarters_between(spec.start, spec.end))
+def _quarter_count(start: date | None, end: date | None) -> int | None:
+    """How many quarters the grant has; None when its dates are refused anyway."""
+    if not start or not end or end < start or (end - start).days > MAX_GRANT_DAYS:
+        return None
+    try:
+        return len(quarters_between(start, end))
+    except ValueError:  # a year at the end of the calendar (9999)
+        return None
+
+
+def _check_outcome_quarters(reader: _Reader, spec: GrantSpec, quarters: int | None) -> None:
+    if quarters is None:
+        return
     for allocation in spec.allocations:
         for outcome in allocation.outcomes:
             if outcome.targets is None:

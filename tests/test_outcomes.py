@@ -4,13 +4,16 @@ worked by hand in the comments."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 from sqlalchemy import func, select
 
 from fundtracker.errors import ValidationError
 from fundtracker.figures import build_report
-from fundtracker.models import Allocation, OutcomeActual, OutcomeMeasure
+from fundtracker.models import Allocation, AuditEvent, OutcomeActual, OutcomeMeasure
 from fundtracker.operations import run_operation, undo
+from fundtracker.operations.allocations import AddProject, RemoveProject, current_version
 from fundtracker.operations.outcomes import (
     AddOutcome,
     RemoveOutcome,
@@ -21,6 +24,8 @@ from fundtracker.operations.outcomes import (
 from fundtracker.outcomes import even_targets, parse_percent
 from fundtracker.periods import Period
 from fundtracker.presenters.outcomes import outcomes_view
+from fundtracker.services.grants import grant_spec, import_grant, load_grant
+from fundtracker.setup_files import grant_to_toml, read_grant
 from fundtracker.storage import Database
 
 GRANT = "CRG-2025-26"
@@ -172,3 +177,55 @@ def test_presenter_rows_and_progress(demo_db: Database) -> None:
     progress = next(p for p in view.progress if p.project == "A08")
     # The mean of 150.0% and 100.0% is 125.0%.
     assert progress.percent_of_target_reached == "125.0%" and progress.measures == 2
+
+
+def test_a_project_removed_and_restored_keeps_its_measures_and_actuals(demo_db: Database) -> None:
+    run_operation(demo_db, AddProject(GRANT, {"code": "A09", "name": "Street pastors"}))
+    run_operation(demo_db, AddOutcome(GRANT, "A09", {"code": "N", "title": "Nights",
+                                                     "unit": "count", "target": 40}))  # fmt: skip
+    run_operation(demo_db, SetOutcomeActual(GRANT, Q1, "A09", "N", 9, note="from June"))
+    version = current_version(demo_db, GRANT, "A09")
+    removed = run_operation(demo_db, RemoveProject(GRANT, "A09", version))
+    with demo_db.read() as session:
+        deleted = session.scalars(
+            select(AuditEvent.entity).where(
+                AuditEvent.action == "delete", AuditEvent.entity.like("outcome%")
+            )
+        ).all()
+    assert sorted(deleted) == ["outcome actual", "outcome measure"]  # each delete audited
+    undo(demo_db, removed)
+    # As at Q1: target 40 spread 10 a quarter; 9 of 10 = 90.0%.
+    outcome = _outcome(demo_db, Q1, "A09", "N")
+    assert (outcome["actual_to_date"], outcome["percent_of_target"]) == (9, "90.0")
+    assert outcome["quarters"]["Q1"] == {"actual": 9, "of": None, "note": "from June"}
+
+
+def test_a_grant_file_sets_measures_and_refuses_bad_ones(demo_db: Database) -> None:
+    spec = grant_spec(load_grant(demo_db, GRANT))
+    a01 = next(a for a in spec.allocations if a.code == "A01")
+    assert [(o.code, o.unit, o.target, o.targets) for o in a01.outcomes] == [
+        ("YP", "count", 120, [30, 30, 30, 30]),
+        ("CONF", "percent", 800, None),  # 80% in tenths of a percent
+    ]
+    text = grant_to_toml(spec)
+    assert read_grant(tomllib.loads(text)) == spec  # the export reads back the same
+    broken = text.replace('target = "80%"', 'target = "80.25%"').replace(
+        "    30,\n    30,\n    30,\n    30,\n", "    30,\n    30,\n    30,\n"
+    )
+    with pytest.raises(ValidationError) as refused:
+        read_grant(tomllib.loads(broken))
+    assert str(refused.value).splitlines() == [
+        "allocation A01: outcome CONF: target '80.25%' is not a percentage such as 80% or "
+        "82.5% (one decimal at most)",
+        "allocation A01: outcome YP: targets has 3 values, one a quarter: the grant has 4 quarters",
+    ]
+    # A file without A01's CONF drops it, and its actuals, each audited.
+    a01.outcomes = a01.outcomes[:1]
+    import_grant(demo_db, spec)
+    with demo_db.read() as session:
+        gone = session.scalars(
+            select(AuditEvent.label).where(
+                AuditEvent.action == "delete", AuditEvent.entity == "outcome actual"
+            )
+        ).all()
+    assert sorted(gone) == [f"A01/CONF 2025/26-Q{n}" for n in (1, 2, 3)]

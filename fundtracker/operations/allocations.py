@@ -19,8 +19,6 @@ from fundtracker.models import (
     AssignmentRule,
     Grant,
     Narrative,
-    OutcomeActual,
-    OutcomeMeasure,
     Plan,
     ProfileAmount,
     SpendLine,
@@ -37,6 +35,7 @@ from fundtracker.operations import (
     expect_version,
     row_state,
 )
+from fundtracker.operations.outcomes import restored_measure
 from fundtracker.periods import quarters_between
 from fundtracker.services.locks import refuse_locked_allocation
 from fundtracker.setup_files import PercentageError, format_percentage, parse_percentage
@@ -580,7 +579,9 @@ class RestoreProject(Operation):
             project = Allocation(**columns)
             project.weights = [Weight(**_without_ids(v)) for v in self.record.weights]
             project.profile = [ProfileAmount(**_without_ids(v)) for v in self.record.profile]
-            project.outcomes = [_restored_outcome(*item) for item in self.record.outcomes]
+            project.outcomes = [
+                restored_measure(session, *item) for item in self.record.outcomes
+            ]
             session.add(project)
             session.flush()
             for values in self.record.narratives:
@@ -590,17 +591,6 @@ class RestoreProject(Operation):
             session.flush()
             inverse = RemoveProject(self.grant, project.code, row_state(project))
             return changes(self.description, self.grant, REMOVE_KINDS, inverse, _load(project))
-
-
-def _restored_outcome(
-    measure: dict[str, Any], actuals: tuple[dict[str, Any], ...]
-) -> OutcomeMeasure:
-    restored = OutcomeMeasure(**_without_ids(measure))
-    restored.actuals = [
-        OutcomeActual(**{k: v for k, v in a.items() if k not in ("id", "measure_id")})
-        for a in actuals
-    ]
-    return restored
 
 
 def _without_ids(values: dict[str, Any]) -> dict[str, Any]:

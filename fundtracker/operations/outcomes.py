@@ -310,8 +310,9 @@ class RemoveOutcome(Operation):
             what = f"outcome {self.allocation}/{self.outcome}"
             measure = expect_version(session, OutcomeMeasure, found.id, self.version, what)
             record = (_columns(measure), tuple(_columns(a) for a in measure.actuals))
-            project.outcomes.remove(measure)  # the ORM deletes it and its actuals, audited
+            session.delete(measure)  # with its actuals: each an audited delete
             session.flush()
+            session.expire(project, ["outcomes"])
             inverse = RestoreOutcome(self.grant, self.allocation, record[0], record[1])
             return changes(self.description, self.grant, (*MEASURE_KINDS, Kind.RETURNS), inverse)
 
@@ -337,18 +338,30 @@ class RestoreOutcome(Operation):
                     f"project {project.code} has an outcome {self.measure['code']} again; "
                     "nothing was changed"
                 )
-            values = {k: v for k, v in self.measure.items() if k not in ("id", "allocation_id")}
-            measure = OutcomeMeasure(**values)
-            measure.actuals = [
-                OutcomeActual(**{k: v for k, v in a.items() if k not in ("id", "measure_id")})
-                for a in self.actuals
-            ]
+            measure = restored_measure(session, self.measure, self.actuals)
             project.outcomes.insert(min(measure.position, len(project.outcomes)), measure)
             session.flush()
             inverse = RemoveOutcome(self.grant, self.allocation, measure.code, row_state(measure))
             return changes(
                 self.description, self.grant, (*MEASURE_KINDS, Kind.RETURNS), inverse, measure
             )
+
+
+def restored_measure(
+    session: Session, measure: Mapping[str, Any], actuals: Sequence[Mapping[str, Any]]
+) -> OutcomeMeasure:
+    """A removed measure and its actuals made again, with their old ids where still free (so
+    an earlier step's undo, which expects those rows, still finds them)."""
+
+    def values(row: Mapping[str, Any], model: type[Any], parent: str) -> dict[str, Any]:
+        kept = {k: v for k, v in row.items() if k != parent}
+        if session.get(model, kept.get("id")) is not None:
+            del kept["id"]  # given to a newer row since
+        return kept
+
+    restored = OutcomeMeasure(**values(measure, OutcomeMeasure, "allocation_id"))
+    restored.actuals = [OutcomeActual(**values(a, OutcomeActual, "measure_id")) for a in actuals]
+    return restored
 
 
 # --- A quarter's actual -------------------------------------------------------------------------
@@ -460,8 +473,9 @@ class SetOutcomeActual(Operation):
             before = (None, None, "") if row is None else (row.actual, row.out_of, row.note)
             if self.actual is None:
                 if row is not None:
-                    measure.actuals.remove(row)  # deleted by the ORM, audited
+                    session.delete(row)
                 session.flush()
+                session.expire(measure, ["actuals"])
                 after: Expected | None = None
             else:
                 number, denominator, note = parse_actual(

@@ -206,6 +206,7 @@ def _add_styles(workbook: Workbook) -> None:
             alignment=Alignment(vertical="top"),
         ),
         NamedStyle("ft count", number_format="#,##0", alignment=Alignment(vertical="top")),
+        NamedStyle("ft text right", alignment=Alignment(horizontal="right", vertical="top")),
         NamedStyle("ft total", font=Font(bold=True), border=Border(top=thin, bottom=thin)),
         NamedStyle(
             "ft total money",
@@ -513,7 +514,7 @@ def _outcomes_sheet(workbook: Workbook, document: dict[str, Any]) -> None:
     """Each project's outcome measures as at the period end (docs/RETURNS.md, Outcomes): a
     count's figures as whole numbers, a percent's as numbers shown with a % sign (82.5%), a
     percent's quarters as "41 of 50"; % of target to date for both."""
-    widths = (9, 10, 36, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 44)
+    widths = (9, 10, 44, 9, 10, 10, 10, 10, 10, 10, 10, 10, 11, 44)
     sheet = _sheet(workbook, "Outcomes", widths)
     cells = _Cells(sheet, widths)
     _title_block(cells, "Outcomes", _subtitle(document))
@@ -554,7 +555,7 @@ def _quarter_cell(cells: _Cells, actual: dict[str, Any] | None) -> Any:
         return None
     if actual.get("of") is None:
         return cells.styled(actual["actual"], "ft count")
-    return cells.text(f"{actual['actual']} of {actual['of']}", "ft text")
+    return cells.text(f"{actual['actual']} of {actual['of']}", "ft text right")
 
 
 def outcome_note(quarters: dict[str, Any]) -> str:

@@ -259,6 +259,10 @@ def _apply_outcomes(
         measure.target, measure.quarter_targets = spec.target, stored_targets(spec.targets)
         measure.position = position
         kept.append(measure)
+    for measure in by_code.values():  # dropped from the file: deleted by name, so the audit
+        session.delete(measure)  # log names each, and its actuals, with its project
+    session.flush()
+    session.expire(allocation, ["outcomes"])
     allocation.outcomes = kept
 
 
