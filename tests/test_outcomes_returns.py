@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fundtracker.checks import run_checks
 from fundtracker.errors import LockedError
 from fundtracker.figures import build_report
-from fundtracker.models import OutcomeActual
+from fundtracker.models import OutcomeActual, Submission
 from fundtracker.opcc.receiving import verify_workbook
 from fundtracker.operations import run_operation
 from fundtracker.operations.outcomes import AddOutcome, SetOutcomeActual
@@ -209,3 +209,28 @@ def test_cli_outcome_commands_and_refusals(
     remove = ("outcome", "remove", "--grant", GRANT, "--allocation", "A08", "--outcome", "R")
     assert run_cli(capsys, url, *remove).code == 0
     assert not [r for r in run_cli(capsys, url, *listing).json() if r["project"] == "A08"]
+
+
+def test_submitted_changed_names_an_outcome_changed_under_a_submitted_return(
+    demo_db: Database,
+) -> None:
+    submission.export_return(
+        demo_db, GRANT, Q1, Path(demo_db.folder) / "q1.xlsx", submit=True, today=date(2025, 7, 1)
+    )
+    assert _findings(demo_db, "SUBMITTED_CHANGED", Q1) == []
+    with demo_db.unit_of_work("a colleague's direct edit") as session:
+        row = session.scalars(
+            select(OutcomeActual).where(OutcomeActual.quarter == "2025/26-Q1")
+        ).first()
+        assert row is not None and (row.measure.code, row.actual) == ("YP", 28)
+        row.actual = 30
+    (changed,) = _findings(demo_db, "SUBMITTED_CHANGED", Q1)
+    assert "project A01 outcome YP actual to date was 28, is now 30" in changed
+    # A return submitted before outcomes existed said nothing of them: none has changed.
+    with demo_db.unit_of_work("as submitted before issue 15") as session:
+        stored = session.scalars(select(Submission)).one()
+        document = json.loads(stored.snapshot)
+        for allocation in document["report"]["allocations"]:
+            del allocation["outcomes"]
+        stored.snapshot = json.dumps(document)  # the actual stays 30
+    assert _findings(demo_db, "SUBMITTED_CHANGED", Q1) == []

@@ -60,6 +60,11 @@ def figures_of(report_json: dict[str, Any]) -> dict[str, str]:
             flat[f"{project} {quarter}"] = _money(value)
         for weight in item["weights"]:
             flat[f"{project} weight {weight['plan']} {weight['code']}"] = f"{weight['percent']}%"
+        # Returns submitted before issue 15 carry no outcomes (none could be recorded then).
+        for outcome in item.get("outcomes", []):
+            for key in ("target", "target_to_date", "actual_to_date", "percent_of_target"):
+                where = f"{project} outcome {outcome['code']} {key.replace('_', ' ')}"
+                flat[where] = _outcome_value(outcome[key])
     for key in ("spend_to_date", "committed"):
         flat[f"unassigned {key}"] = _money(report_json["unassigned"][key])
     for row in report_json["priorities"]:
@@ -83,6 +88,13 @@ _PROJECT_AMOUNTS = (
 
 def _money(amount: str) -> str:
     return format_money(Decimal(amount))
+
+
+def _outcome_value(value: int | str | None) -> str:
+    """A count as it is (40), a percentage with its sign ("82.5%"), nothing as "none"."""
+    if value is None:
+        return "none"
+    return str(value) if isinstance(value, int) else f"{value}%"
 
 
 def differences(submitted: dict[str, str], now: dict[str, str]) -> list[str]:
@@ -113,10 +125,14 @@ def check_submitted_changed(ctx: CheckContext) -> Iterator[Finding]:
                 "SUBMITTED_CHANGED", ERROR, _changed_message(submission, [str(exc)])
             )
             continue
-        submitted = figures_of(json.loads(submission.snapshot)["report"])
+        snapshot = json.loads(submission.snapshot)["report"]
+        submitted = figures_of(snapshot)
         now = figures_of(report.to_json())
-        # Summary figures added to the report since the return was submitted were not in it.
+        # Summary figures (and outcomes, issue 15) added to the report since the return was
+        # submitted were not in it.
         added = [w for w in now if w.startswith("summary ") and w not in submitted]
+        if not any("outcomes" in item for item in snapshot["allocations"]):
+            added += [w for w in now if " outcome " in w]
         for where in added:
             del now[where]
         changed = differences(submitted, now)
