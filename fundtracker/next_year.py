@@ -5,7 +5,8 @@ Budgets (docs/FIGURES.md, *The next year*): without a new award every project ke
 budget (its budget after the virements recorded). With one, the new total is the allocated
 total × new award ÷ old award, rounded half up to the penny, split in proportion to today's
 budgets by largest remainder (ties to the first project). Each project's quarterly profile
-keeps its shape: the new budget split in proportion to the old profile the same way.
+keeps its shape: the new budget split in proportion to the old profile the same way. Its
+outcome measures and targets are copied, without actuals.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from fundtracker.models import (
     Allocation,
     AssignmentRule,
     Grant,
+    OutcomeActual,
+    OutcomeMeasure,
     Plan,
     ProfileAmount,
     SpendLine,
@@ -198,6 +201,20 @@ def _copy_allocation(old: Allocation, budget: int, grant: Grant, notes: list[str
             ProfileAmount(quarter_index=i, amount=from_pence(p)) for i, p in enumerate(profile)
         ]
     new.weights = _copied_weights(old, grant, notes)
+    # The same measures and targets, to be reviewed against the new grant schedule; the new
+    # year starts with no actuals.
+    new.outcomes = [
+        OutcomeMeasure(
+            code=m.code,
+            title=m.title,
+            unit=m.unit,
+            priority=m.priority,
+            target=m.target,
+            quarter_targets=m.quarter_targets,
+            position=m.position,
+        )
+        for m in old.outcomes
+    ]
     return new
 
 
@@ -260,7 +277,12 @@ def discard_new_grant(db: Database, reference: str, version: int) -> None:
             raise ValidationError(
                 f"grant {reference} was changed since it was started; remove it by hand"
             )
-        for model, what in ((SpendLine, "spend lines"), (Submission, "returns")):
+        held = (
+            (SpendLine, "spend lines"),
+            (Submission, "returns"),
+            (OutcomeActual, "outcome actuals"),
+        )
+        for model, what in held:
             count = session.scalar(
                 select(func.count()).select_from(model).where(model.grant_id == grant.id)
             )

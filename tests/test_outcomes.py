@@ -21,6 +21,7 @@ from fundtracker.operations.outcomes import (
     UpdateOutcome,
     measure_version,
 )
+from fundtracker.operations.year import StartNextYear
 from fundtracker.outcomes import even_targets, parse_percent
 from fundtracker.periods import Period
 from fundtracker.presenters.outcomes import outcomes_view
@@ -229,3 +230,20 @@ def test_a_grant_file_sets_measures_and_refuses_bad_ones(demo_db: Database) -> N
             )
         ).all()
     assert sorted(gone) == [f"A01/CONF 2025/26-Q{n}" for n in (1, 2, 3)]
+
+
+def test_next_years_grant_takes_the_measures_without_their_actuals(demo_db: Database) -> None:
+    started = run_operation(demo_db, StartNextYear(GRANT, "CRG-2026-27"))
+    spec = grant_spec(load_grant(demo_db, "CRG-2026-27"))
+    a01 = next(a for a in spec.allocations if a.code == "A01")
+    assert [(o.code, o.target, o.targets) for o in a01.outcomes] == [
+        ("YP", 120, [30, 30, 30, 30]),
+        ("CONF", 800, None),
+    ]
+    q1 = Period.parse("2026/27-Q1")
+    report = build_report(demo_db, "CRG-2026-27", q1).to_json()
+    (yp, _conf) = next(a for a in report["allocations"] if a["code"] == "A01")["outcomes"]
+    assert (yp["target_to_date"], yp["actual_to_date"], yp["missing"]) == (30, 0, ["2026/27-Q1"])
+    run_operation(demo_db, SetOutcomeActual("CRG-2026-27", q1, "A01", "YP", 12))
+    with pytest.raises(ValidationError, match="1 outcome actuals"):
+        undo(demo_db, started)  # removing the new grant would take the actual with it
