@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from fundtracker import backup
 from fundtracker.checks import run_checks
-from fundtracker.errors import LockedError
+from fundtracker.errors import LockedError, NoSpaceError
 from fundtracker.ledger import reading
 from fundtracker.ledger.reading import Table, UnreadableFileError, examine
 from fundtracker.models import Allocation, Plan, SpendLine
@@ -594,3 +595,12 @@ def test_a_colleagues_evidence_pack_has_the_evidence_another_officer_attached(
         assert archive.read(name) == b"%PDF-1.4 the street pastors' invoice"
     if demo_db.sqlite_path is None:  # shared: kept in the database, not on Ali's PC
         assert not (tmp_path / "alis-pc" / "evidence").exists()
+
+
+def test_a_full_disk_on_the_database_server_is_said_so_too(db: Database) -> None:
+    class DiskFull(Exception):  # as psycopg raises it: SQLSTATE 53100, disk_full
+        sqlstate = "53100"
+
+    refused = pytest.raises(NoSpaceError, match=r"\(the database\) could not be written: the disk")
+    with refused, db.unit_of_work():
+        raise OperationalError("INSERT …", {}, DiskFull("could not extend file"))
