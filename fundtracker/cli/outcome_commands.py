@@ -1,5 +1,6 @@
 """outcome commands (issue 15): list a grant's outcome measures with their figures to date,
-add or remove a measure, and set a quarter's actual — the window's actions for scripts.
+add, update or remove a measure, and set or clear a quarter's actual — the window's actions for
+scripts.
 
 Each change runs one core operation (audited, in one unit of work) and exits 1 naming the
 field when the input is refused, with nothing changed.
@@ -11,12 +12,14 @@ from datetime import date
 from typing import Any
 
 from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.errors import FieldError, ValidationError
 from fundtracker.figures import default_period
 from fundtracker.operations import run_operation
 from fundtracker.operations.outcomes import (
     AddOutcome,
     RemoveOutcome,
     SetOutcomeActual,
+    UpdateOutcome,
     measure_version,
 )
 from fundtracker.periods import Period
@@ -53,6 +56,20 @@ def register(subparsers: Any) -> None:
     )
     add.set_defaults(handler=run_add)
 
+    update = outcome.add_parser("update", help="change an outcome measure (the fields given)")
+    update.add_argument("--grant", required=True, metavar="REF")
+    update.add_argument("--allocation", required=True, metavar="CODE")
+    update.add_argument("--outcome", required=True, metavar="OCODE")
+    update.add_argument("--new-code", metavar="OCODE", help="rename the measure")
+    update.add_argument("--title")
+    update.add_argument("--unit", choices=("count", "percent"))
+    update.add_argument("--target", help='for the grant: 80, or "80%%" for a percent')
+    update.add_argument("--priority", help='the aligned plan\'s priority it serves ("" for none)')
+    update.add_argument(
+        "--targets", help='one a quarter, e.g. "10,20,20,30" ("" for the even spread)'
+    )
+    update.set_defaults(handler=run_update)
+
     remove = outcome.add_parser("remove", help="remove a measure and its actuals")
     remove.add_argument("--grant", required=True, metavar="REF")
     remove.add_argument("--allocation", required=True, metavar="CODE")
@@ -70,9 +87,16 @@ def register(subparsers: Any) -> None:
     )
     set_actual.add_argument("--note", default="")
     set_actual.set_defaults(handler=run_set)
-    for parser in (add, remove, set_actual):
+
+    clear = outcome.add_parser("clear", help="remove a quarter's actual")
+    clear.add_argument("--grant", required=True, metavar="REF")
+    clear.add_argument("--period", required=True, help="the quarter, e.g. 2025/26-Q2")
+    clear.add_argument("--allocation", required=True, metavar="CODE")
+    clear.add_argument("--outcome", required=True, metavar="OCODE")
+    clear.set_defaults(handler=run_clear)
+    for parser in (add, update, remove, set_actual, clear):
         parser.add_argument("--reason", default="", help="why (kept in the audit log)")
-    for parser in (listing, add, remove, set_actual):
+    for parser in (listing, add, update, remove, set_actual, clear):
         add_database_option(parser)
 
 
@@ -144,6 +168,36 @@ def run_add(ctx: Context) -> int:
     return 0
 
 
+# Option (argparse's name) -> the measure's field it sets.
+UPDATE_OPTIONS = {
+    "new_code": "code",
+    "title": "title",
+    "unit": "unit",
+    "target": "target",
+    "priority": "priority",
+    "targets": "targets",
+}
+
+
+def run_update(ctx: Context) -> int:
+    args = ctx.args
+    values = {
+        field: getattr(args, option)
+        for option, field in UPDATE_OPTIONS.items()
+        if getattr(args, option) is not None
+    }
+    if not values:
+        raise ValidationError(
+            FieldError("", "nothing to change: give --target, --targets or another field")
+        )
+    version = measure_version(ctx.db, args.grant, args.allocation, args.outcome)
+    operation = UpdateOutcome(args.grant, args.allocation, args.outcome, values, version)
+    run_operation(ctx.db, operation, args.reason)
+    changed = ", ".join(name for name in values)
+    ctx.print(f"outcome {args.outcome} of {args.allocation} updated ({changed})")
+    return 0
+
+
 def run_remove(ctx: Context) -> int:
     args = ctx.args
     version = measure_version(ctx.db, args.grant, args.allocation, args.outcome)
@@ -162,4 +216,15 @@ def run_set(ctx: Context) -> int:
     run_operation(ctx.db, operation, args.reason)
     shown = args.actual if args.of is None else f"{args.actual} of {args.of}"
     ctx.print(f"{args.allocation}/{args.outcome} {quarter}: {shown}")
+    return 0
+
+
+def run_clear(ctx: Context) -> int:
+    args = ctx.args
+    quarter = Period.parse(args.period)
+    operation = SetOutcomeActual(args.grant, quarter, args.allocation, args.outcome, None)
+    if run_operation(ctx.db, operation, args.reason).result is None:
+        ctx.warn(f"{args.allocation}/{args.outcome} has no actual for {quarter}; nothing changed")
+        return 1
+    ctx.print(f"{args.allocation}/{args.outcome} {quarter}: actual cleared")
     return 0
