@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from fundtracker.checks import has_errors
-from fundtracker.cli.context import Context, add_database_option, add_format_option
+from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.cli.report_commands import print_findings
 from fundtracker.dates import local_date, parse_date
 from fundtracker.money import format_money
 from fundtracker.opcc import county, funded, receiving
-from fundtracker.opcc.operations import AddFunded, ReceiveReturns, UpdateFunded
+from fundtracker.opcc.operations import AddFunded, ReceiveReturns, ReceiveSubmitted, UpdateFunded
 from fundtracker.operations import run_operation
 from fundtracker.periods import Period
 
@@ -28,7 +28,19 @@ def _register_received(subparsers: Any) -> None:
         "received", help="partnerships' returns received by the OPCC"
     ).add_subparsers(dest="received_command", metavar="ACTION", required=True)
     add = group.add_parser("add", help="receive return workbooks: verify and store each")
-    add.add_argument("files", nargs="+", metavar="FILE")
+    add.add_argument("files", nargs="*", metavar="FILE")
+    add.add_argument(
+        "--from-database",
+        dest="from_database",
+        action="store_true",
+        help="instead of files, the returns submitted in this database (a shared server)",
+    )
+    add.add_argument(
+        "--period",
+        default=None,
+        metavar="P",
+        help="with --from-database: only the returns for this period",
+    )
     add.add_argument("--reason", default="", help="why (kept in the audit log)")
     add_format_option(add, "text", "json")
     add.set_defaults(handler=run_received_add)
@@ -90,16 +102,32 @@ def _register_county(subparsers: Any) -> None:
 
 
 def run_received_add(ctx: Context) -> int:
-    operation = ReceiveReturns(tuple(str(f) for f in ctx.args.files))
+    operation = _receive_operation(ctx.args)
     outcomes: list[receiving.Outcome] = run_operation(ctx.db, operation, ctx.args.reason).result
     if ctx.args.format == "json":
         ctx.print_json([o.to_json() for o in outcomes])
+    elif not outcomes:
+        which = f"{ctx.args.period} " if ctx.args.period else ""
+        ctx.print(f"no {which}returns stand submitted in this database: nothing received")
     else:
         for o in outcomes:
             what = f"{o.recipient} {o.grant_reference} {o.period} v{o.version}".strip()
             line = f"{o.file}: {o.status}" + (f" ({what})" if o.grant_reference else "")
             ctx.print(line + (f": {o.reason}" if o.reason else ""))
     return 1 if any(o.status == receiving.REFUSED for o in outcomes) else 0
+
+
+def _receive_operation(args: Any) -> ReceiveReturns | ReceiveSubmitted:
+    """Files, or (--from-database) the returns submitted in this database: one or the other."""
+    if args.from_database:
+        if args.files:
+            raise UsageError("give return files or --from-database, not both")
+        return ReceiveSubmitted(args.period)
+    if not args.files:
+        raise UsageError("give the return files to receive, or --from-database")
+    if args.period is not None:
+        raise UsageError("--period goes with --from-database (a file says its own period)")
+    return ReceiveReturns(tuple(str(f) for f in args.files))
 
 
 def run_received_list(ctx: Context) -> int:

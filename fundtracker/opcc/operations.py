@@ -1,5 +1,6 @@
-"""The OPCC's changes as operations (issue 11's rule): receiving a batch of returns, recording a
-funded partnership. Each one unit of work with an inverse built from the rows it left."""
+"""The OPCC's changes as operations (issue 11's rule): receiving a batch of returns (workbooks,
+or the returns submitted in this same database), recording a funded partnership. Each one unit
+of work with an inverse built from the rows it left."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from sqlalchemy.orm import Session
 from fundtracker.errors import ConflictError
 from fundtracker.models import FundedPartnership, ReceivedReturn
 from fundtracker.opcc.receiving import (
+    Outcome,
     RefusedReturn,
     Stored,
     VerifiedReturn,
     refused_file,
+    standing_submissions,
     store,
+    submitted_return,
     verify_workbook,
 )
 from fundtracker.operations import (
@@ -33,6 +37,7 @@ from fundtracker.operations import (
     plural,
     row_state,
 )
+from fundtracker.periods import Period
 from fundtracker.storage import Database
 
 RECEIVED = (Kind.RETURNS,)
@@ -61,18 +66,52 @@ class ReceiveReturns(Operation):
                 done.append(Stored(refused_file(Path(path), str(exc))))
                 continue
             done.append(_store_once(db, verified, self.at))
-        with db.unit_of_work() as session:
-            added = tuple(
-                (s.added_id, row_state(session.get_one(ReceivedReturn, s.added_id)))
-                for s in done
-                if s.added_id is not None
-            )
-        # Only rows that were here before the batch get their status back; the batch's own
-        # rows simply go.
-        ids = {row_id for row_id, _ in added}
-        before = tuple(state for s in done for state in s.superseded if state[0] not in ids)
-        inverse = ForgetReceived(added, before) if added else None
-        return changes(self.description, None, RECEIVED, inverse, [s.outcome for s in done])
+        return _received(db, self.description, done)
+
+
+@dataclass(frozen=True)
+class ReceiveSubmitted(Operation):
+    """Receive the returns submitted in this database (partnerships sharing the OPCC's
+    server), as their workbooks would be: one step. Only standing submissions are taken; a
+    reopened return is taken once it is submitted again."""
+
+    period: str | None = None  # the returns for periods ending when this one does; or all
+    at: datetime | None = None  # when they arrived: by default, when each was submitted
+
+    @property
+    def description(self) -> str:
+        which = f"{self.period} returns" if self.period else "returns"
+        return f"Receive the {which} submitted in this database"
+
+    def run(self, db: Database) -> Changes:
+        period = Period.parse(self.period) if self.period else None
+        with db.read() as session:
+            submissions = standing_submissions(session, period)
+        done: list[Stored] = []
+        for submission_id in submissions:  # one snapshot in memory at a time
+            with db.read() as session:
+                verified = submitted_return(session, submission_id)
+            if isinstance(verified, Outcome):
+                done.append(Stored(verified))
+            else:
+                done.append(_store_once(db, verified, self.at))
+        return _received(db, self.description, done)
+
+
+def _received(db: Database, description: str, done: list[Stored]) -> Changes:
+    """The Changes of a batch received: undone by removing what it added."""
+    with db.unit_of_work() as session:
+        added = tuple(
+            (s.added_id, row_state(session.get_one(ReceivedReturn, s.added_id)))
+            for s in done
+            if s.added_id is not None
+        )
+    # Only rows that were here before the batch get their status back; the batch's own rows
+    # simply go.
+    ids = {row_id for row_id, _ in added}
+    before = tuple(state for s in done for state in s.superseded if state[0] not in ids)
+    inverse = ForgetReceived(added, before) if added else None
+    return changes(description, None, RECEIVED, inverse, [s.outcome for s in done])
 
 
 def _store_once(db: Database, verified: VerifiedReturn, at: datetime | None) -> Stored:
