@@ -5,6 +5,7 @@ Never float. Sub-penny input is refused, never rounded away.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,9 @@ MAX_AMOUNT = Decimal("999999999.99")
 
 # Thousands separators must be in groups of three: "£1,23,4" is a typo, not £1,234.
 _AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$|^\d+(\.\d*)?$|^\.\d+$")
+# Excel's binary arithmetic leaves noise on the numbers it stores (22.250000000000004 for
+# 22.25): a number within a millionth of a penny of a whole number of pence is that penny.
+SPREADSHEET_NOISE_PENCE = Decimal("0.000001")
 
 
 def parse_money(value: object) -> Decimal:
@@ -41,6 +45,19 @@ def parse_money(value: object) -> Decimal:
     if not isinstance(value, str):
         raise MoneyError(f"{value!r} is not an amount")
     return _parse_text(value)
+
+
+def parse_spreadsheet_money(value: object) -> Decimal:
+    """An amount from a spreadsheet cell (an .xlsx ledger or a return workbook): as
+    parse_money, except that a number Excel stored is rounded to the penny when it is within
+    a millionth of a penny of one, reckoned exactly from the float's shortest repr. A real
+    fraction (22.255) is refused, as is text: text is what a person typed."""
+    if isinstance(value, float) and math.isfinite(value):
+        pence = Decimal(repr(value)) * 100
+        whole = pence.to_integral_value()
+        if abs(pence - whole) < SPREADSHEET_NOISE_PENCE:
+            return parse_money(whole / 100)
+    return parse_money(value)
 
 
 def _parse_text(text: str) -> Decimal:

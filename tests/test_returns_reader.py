@@ -95,7 +95,7 @@ def test_an_amount_finer_than_a_penny_is_refused_naming_the_cell(exported: Path)
     book["Projects"]["F4"] = 12.345
     broken = exported.with_name("broken.xlsx")
     book.save(broken)
-    with pytest.raises(NotAReturnError, match=r"Projects!F4: 12.345 has fractions of a penny"):
+    with pytest.raises(NotAReturnError, match=r"Projects!F4: '12.345' has fractions of a penny"):
         read_return(broken)
 
 

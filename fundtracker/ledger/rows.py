@@ -16,7 +16,7 @@ from functools import lru_cache
 from fundtracker.dates import DateError, from_excel_serial, parse_date
 from fundtracker.errors import MoneyError
 from fundtracker.ledger.mapping import TEXT_FIELDS, ColumnMapping, normalise_header
-from fundtracker.money import PENNY, ZERO, parse_money
+from fundtracker.money import PENNY, ZERO, parse_spreadsheet_money
 from fundtracker.services.spend import TEXT_LIMITS
 
 TOTAL_WORDS = frozenset(
@@ -278,10 +278,11 @@ def _empty(value: object) -> bool:
 
 
 def cell_money(value: object) -> Decimal:
-    """An amount from a cell, exact to the penny (floats by their shortest repr)."""
+    """An amount from a cell, exact to the penny (Excel's float noise is the penny it
+    stands for: money.parse_spreadsheet_money)."""
     if isinstance(value, str) and _PLAIN_AMOUNT.fullmatch(value):
         return Decimal(value).quantize(PENNY)
-    return parse_money(value)
+    return parse_spreadsheet_money(value)
 
 
 def cell_text(value: object) -> str:

@@ -20,7 +20,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from fundtracker.dates import parse_date
 from fundtracker.errors import FundtrackerError
-from fundtracker.money import PENNY, money_str, parse_money
+from fundtracker.money import money_str, parse_spreadsheet_money
 from fundtracker.returns.workbook import OUTCOME_HEADERS, PRIORITY_HEADERS, PROJECT_HEADERS
 
 REQUIRED_SHEETS = ("Summary", "Projects", "Priorities")
@@ -38,8 +38,8 @@ SUMMARY_MONEY = {
     "unallocated": "Unallocated",
 }
 SUMMARY_OPTIONAL_MONEY = {"original_allocated": "Original allocation", "virements": "Virements"}
-# Excel's own arithmetic leaves binary noise on results (0.30000000000000004); amounts within
-# this of a whole penny are that penny, anything further is refused as not an amount.
+# Excel's own arithmetic leaves binary noise on results (0.30000000000000004); a percentage
+# within this of one decimal place is that figure (amounts: money.parse_spreadsheet_money).
 FLOAT_NOISE = Decimal("0.000001")
 
 
@@ -101,13 +101,7 @@ def _money(value: Any, where: str, blank: str | None = None) -> str:
             raise NotAReturnError(f"{where}: an amount is required")
         return blank
     try:
-        if isinstance(value, float):
-            exact = Decimal(repr(value))
-            rounded = exact.quantize(PENNY)
-            if abs(exact - rounded) > FLOAT_NOISE:
-                raise NotAReturnError(f"{where}: {value} has fractions of a penny")
-            return money_str(rounded)
-        return money_str(parse_money(value))
+        return money_str(parse_spreadsheet_money(value))
     except FundtrackerError as exc:
         raise NotAReturnError(f"{where}: {exc}") from exc
 
