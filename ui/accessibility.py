@@ -152,8 +152,9 @@ def _fit_tables(root: QWidget) -> None:
             if columns.isSectionHidden(section) or mode != QHeaderView.ResizeMode.Interactive:
                 continue
             size = columns.sectionSize(section)
-            grown = min(view.sizeHintForColumn(section), round(size * scale))
-            needed = max(title_width(columns, section), grown)
+            needed = title_width(columns, section)
+            if scale > 1:  # measuring the contents reads every row shown: only when it can grow
+                needed = max(needed, min(view.sizeHintForColumn(section), round(size * scale)))
             if size < needed:
                 columns.resizeSection(section, needed)
         rows = view.verticalHeader()

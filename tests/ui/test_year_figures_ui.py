@@ -51,13 +51,14 @@ def test_returns_page_shows_the_overspend_and_submit_asks_once_with_warnings(
 ) -> None:
     from tests.ui.test_returns import _choose_period
     from ui import dialogs
+    from ui.accessibility import signal_colour
 
     summary = _overspend(demo_ui_db)
     page = window.show_page("returns")
     _choose_period(page, str(Q1))
     shown = page.figure_labels["projected_overspend"]
     assert shown.text() == format_money(summary.projected_overspend)
-    assert "c62828" in shown.styleSheet()
+    assert signal_colour("error") in shown.styleSheet()  # red that reads on the palette
     asked: list[str] = []
     monkeypatch.setattr(dialogs, "confirm", lambda _p, _t, text, _a="": asked.append(text) or False)
     page.submit()

@@ -602,6 +602,11 @@ class ImportsPage(Page):
             "Undo the whole batch below if it was the wrong file."
         )
         self.go_to(3)
+        self.show_status(  # announced, not only shown on the last step
+            f"Imported {result.imported} lines from {result.file_name} "
+            f"({result.unassigned} without a project)",
+            10000,
+        )
 
     def undo_selected_batch(self) -> None:
         rows = {i.row() for i in self.batch_table.selectionModel().selectedRows()}
