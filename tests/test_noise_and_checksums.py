@@ -1,22 +1,32 @@
 """Issue 17: Excel's float noise in an .xlsx ledger is the penny it stands for (real fractions
-are still refused)."""
+are still refused), and read-return recomputes a submitted workbook's checksum from what it
+shows, saying when its figures were changed after export."""
 
 from __future__ import annotations
 
+import json
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl import load_workbook
 
 from fundtracker.errors import MoneyError
 from fundtracker.money import parse_spreadsheet_money
-from fundtracker.storage import Database
+from fundtracker.periods import Period
+from fundtracker.returns import submission
+from fundtracker.storage import Database, open_database
+from tests.figure_scenarios import main_grant
+from tests.helpers import run_cli
 from tests.ledger_support import HEADER, import_json, lines, set_up_grant
 
 Capsys = pytest.CaptureFixture[str]
+Q2 = Period.parse("2025/26-Q2")
 
 # --- Excel's float noise in a ledger -------------------------------------------------------
 
@@ -97,3 +107,120 @@ def test_a_real_fraction_of_a_penny_in_an_xlsx_ledger_is_still_refused_naming_it
     assert (error["row"], error["column"]) == (3, "Net Amount")
     assert "'22.255' has fractions of a penny" in error["message"]
     assert lines(db) == []  # a file with a bad row imports nothing
+
+
+# --- read-return recomputes the checksum ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    path: Path
+    checksum: str
+
+
+@pytest.fixture(scope="module")
+def submitted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Submitted]:
+    folder = tmp_path_factory.mktemp("partnership")
+    partnership = open_database(str(folder / "csp.sqlite3"))
+    main_grant(partnership)
+    done = submission.export_return(
+        partnership, "T-1", Q2, folder / "q2.xlsx", prepared_by="Jo", submit=True
+    )
+    partnership.dispose()
+    yield Submitted(folder / "q2.xlsx", done.checksum)
+
+
+def _read(capsys: Capsys, url: str, path: Path, *args: str) -> tuple[int, str]:
+    result = run_cli(capsys, url, "read-return", str(path), *args)
+    assert "Traceback" not in result.err
+    return result.code, result.out
+
+
+def test_an_untouched_submitted_workbook_reads_as_matching_its_checksum(
+    database_url: str, submitted: Submitted, capsys: Capsys
+) -> None:
+    code, out = _read(capsys, database_url, submitted.path, "--format", "json")
+    assert code == 0
+    stated = _json(out)["return"]
+    assert isinstance(stated, dict)
+    assert stated["status"] == "Submitted" and stated["checksum"] == submitted.checksum
+    assert stated["checksum_matches"] is True
+    assert stated["computed_checksum"] == submitted.checksum
+    code, text = _read(capsys, database_url, submitted.path)
+    assert code == 0 and "T-1 2025/26-Q2 (Submitted)" in text
+    assert "checksum verified" in text and "changed after" not in text
+
+
+def _json(out: str) -> dict[str, object]:
+    document = json.loads(out)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_a_summary_figure_changed_after_export_is_said_and_exits_1(
+    database_url: str, submitted: Submitted, tmp_path: Path, capsys: Capsys
+) -> None:
+    book = load_workbook(submitted.path)
+    for label, value in book["Summary"].iter_rows(min_col=1, max_col=2):
+        if label.value == "Spend to date":  # £958.00 (tests/test_figures.py) made £968.00
+            value.value = float(Decimal(str(value.value)) + 10)
+    book.save(tmp_path / "altered.xlsx")
+    code, out = _read(capsys, database_url, tmp_path / "altered.xlsx", "--format", "json")
+    assert code == 1
+    report = _json(out)
+    stated = report["return"]
+    assert isinstance(stated, dict)
+    assert stated["checksum"] == submitted.checksum  # what the Summary still claims
+    assert stated["checksum_matches"] is False
+    computed = str(stated["computed_checksum"])
+    assert len(computed) == 64 and computed != submitted.checksum
+    assert stated["checksum_difference"] == (
+        "Summary Spend to date reads £968.00 but the return as exported says £958.00"
+    )
+    code, text = _read(capsys, database_url, tmp_path / "altered.xlsx")
+    assert code == 1
+    assert (
+        "WARNING: this workbook's figures were changed after it was exported: Summary Spend "
+        "to date reads £968.00 but the return as exported says £958.00" in text
+    )
+    assert f"its checksum {submitted.checksum[:12]}" in text
+
+
+def test_a_transaction_changed_after_export_changes_the_computed_checksum(
+    database_url: str, submitted: Submitted, tmp_path: Path, capsys: Capsys
+) -> None:
+    book = load_workbook(submitted.path)
+    sheet = book["Transactions"]
+    header_row = next(r for r in sheet.iter_rows() if any(c.value == "Line id" for c in r))
+    net = next(c.column for c in header_row if c.value == "Net")
+    first = sheet.cell(header_row[0].row + 1, net)
+    first.value = float(first.value) + 1  # line 1's £500.00 made £501.00
+    book.save(tmp_path / "line.xlsx")
+    code, out = _read(capsys, database_url, tmp_path / "line.xlsx", "--format", "json")
+    assert code == 1
+    stated = _json(out)["return"]
+    assert isinstance(stated, dict)
+    assert stated["checksum_matches"] is False
+    assert stated["computed_checksum"] != submitted.checksum
+    assert stated["checksum_difference"] == (
+        "Transactions line 1 Net reads £501.00 but the return as exported says £500.00"
+    )
+
+
+def test_a_workbook_without_its_snapshot_cannot_be_verified_and_says_so(
+    database_url: str, submitted: Submitted, tmp_path: Path, capsys: Capsys
+) -> None:
+    # As exported before submitted returns carried their snapshot: the checksum covers the
+    # whole return (checks, computed RAGs, ...), more than the sheets show, so it cannot be
+    # recomputed from them.
+    book = load_workbook(submitted.path)
+    del book["Snapshot"]
+    book.save(tmp_path / "old.xlsx")
+    code, out = _read(capsys, database_url, tmp_path / "old.xlsx", "--format", "json")
+    assert code == 0
+    stated = _json(out)["return"]
+    assert isinstance(stated, dict)
+    assert stated["checksum_matches"] is None and stated["computed_checksum"] is None
+    code, text = _read(capsys, database_url, tmp_path / "old.xlsx")
+    assert code == 0
+    assert "its checksum cannot be verified" in text

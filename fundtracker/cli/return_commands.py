@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fundtracker.checks import ERROR, WARNING, run_checks
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.money import format_money
+from fundtracker.opcc import receiving
 from fundtracker.periods import Period
 from fundtracker.returns import evidence, narratives, reader, submission, template
 from fundtracker.returns.workbook import write_return
@@ -267,13 +268,36 @@ def run_read(ctx: Context) -> int:
         report = funders.read(ctx.args.file) if funders else reader.read_return(ctx.args.file)
     except reader.UnreadableReturnError as exc:
         raise UsageError(str(exc)) from exc
+    verdict = receiving.check_checksum(ctx.args.file, report)
+    report["return"].update(verdict.to_json())
     if ctx.args.format == "json":
         ctx.print_json(report)
-        return 0
+    else:
+        _print_read(ctx, report, verdict)
+    return 1 if verdict.matches is False else 0  # its figures are not the ones submitted
+
+
+def _print_read(ctx: Context, report: dict[str, Any], verdict: receiving.ChecksumCheck) -> None:
     summary = report["summary"]
-    ctx.print(f"{report['grant']} {report['period']} ({report['return']['status'] or 'no status'})")
+    stated = report["return"]
+    ctx.print(f"{report['grant']} {report['period']} ({stated['status'] or 'no status'})")
     for key in ("award", "spend_to_date", "committed", "forecast_outturn"):
         if summary.get(key) is not None:  # a funder's template may not show every figure
             ctx.print(f"  {key.replace('_', ' ')}: {format_money(Decimal(summary[key]))}")
     ctx.print(f"  projects: {len(report['allocations'])}")
-    return 0
+    if not stated["checksum"]:
+        return  # a draft: nothing was submitted to verify
+    if verdict.matches:
+        ctx.print(f"  checksum verified: {stated['checksum']}")
+    elif verdict.matches is None:
+        ctx.print(
+            "  its checksum cannot be verified: the workbook carries no copy of the return as "
+            "exported (a funder's template, or exported before returns carried one), and the "
+            "checksum covers more than its sheets show (the checks, the computed RAGs)"
+        )
+    else:
+        ctx.print(
+            "WARNING: this workbook's figures were changed after it was exported: "
+            f"{verdict.difference}. They are not the return submitted with its checksum "
+            f"{stated['checksum'][:12]}… (recomputed from what it shows: {verdict.computed})"
+        )

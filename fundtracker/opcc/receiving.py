@@ -121,44 +121,94 @@ def verify_workbook(path: Path) -> VerifiedReturn:
             f"{path.name} is a draft ({stated['status'] or 'no status'}), not a submitted "
             "return: ask the partnership to submit it and send the submitted workbook"
         )
-    document, lines = _snapshot_and_lines(path)
-    if checksum(document) != stated["checksum"]:
+    verdict = check_checksum(path, shown)
+    if verdict.matches is None:
         raise RefusedReturn(
-            f"{path.name} was altered after export: its snapshot no longer matches the "
-            f"checksum {stated['checksum'][:12]}… in its Summary"
+            f"{path.name} carries no snapshot to verify its checksum against (it was exported "
+            "before returns carried one): ask the partnership to export it again"
         )
-    difference = first_difference(shown, document["report"]) or first_line_difference(
-        lines, document["transactions"]
-    )
-    if difference is not None:
-        raise RefusedReturn(f"{path.name} was altered after export: {difference}")
+    if not verdict.matches:
+        raise RefusedReturn(f"{path.name} was altered after export: {verdict.difference}")
     try:
         version = int(stated["version"])
     except ValueError as exc:
         raise RefusedReturn(
             f"{path.name}: Summary Version {stated['version']!r} is not a number"
         ) from exc
+    document = verdict.document
+    assert document is not None  # it matches its checksum
     return VerifiedReturn(path.name, file_sha256(path), document, stated["checksum"], version)
 
 
-def _snapshot_and_lines(path: Path) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """The snapshot the workbook carries, and the rows of its Transactions sheet."""
+@dataclass(frozen=True)
+class ChecksumCheck:
+    """A workbook's checksum recomputed from what it shows."""
+
+    matches: bool | None  # None: it carries no snapshot, so nothing to recompute it from
+    computed: str | None = None  # SHA-256 of the snapshot with the workbook's figures in it
+    difference: str = ""  # how the workbook was changed after export, in words
+    document: dict[str, Any] | None = None  # the snapshot, when it matches
+
+    def to_json(self) -> dict[str, Any]:
+        """read-return's keys beside the Summary's ``checksum``."""
+        return {
+            "checksum_matches": self.matches,
+            "computed_checksum": self.computed,
+            "checksum_difference": self.difference or None,
+        }
+
+
+def check_checksum(path: Path, shown: dict[str, Any]) -> ChecksumCheck:
+    """Recompute the checksum of the return in ``path`` (``shown`` is what the reader read
+    from it): the SHA-256 of its snapshot with the figures its sheets show in place of the
+    snapshot's own. It is the Summary's checksum exactly when the snapshot is the checksum's
+    and every figure shown is the snapshot's. A workbook without a snapshot (a draft, or one
+    exported before returns carried one) cannot be checked: the checksum covers more than its
+    sheets show (the checks, the computed RAGs)."""
+    stated = shown["return"]["checksum"]
+    try:
+        document, rows = _snapshot_and_lines(path)
+    except ValueError as exc:
+        return ChecksumCheck(False, difference=f"its Snapshot sheet cannot be read ({exc})")
+    if document is None or "report" not in document or not stated:
+        return ChecksumCheck(None)
+    if checksum(document) != stated:
+        difference = f"its snapshot no longer matches the checksum {stated[:12]}… in its Summary"
+    else:
+        difference = (
+            first_difference(shown, document["report"])
+            or first_line_difference(rows, document["transactions"])
+            or ""
+        )
+    if not difference:
+        return ChecksumCheck(True, stated, document=document)
+    as_shown = {
+        **document,
+        "report": _overlay(document["report"], {k: v for k, v in shown.items() if k != "return"}),
+        "transactions": _overlay(document["transactions"], _lines_as_shown(rows)),
+    }
+    return ChecksumCheck(False, checksum(as_shown), difference)
+
+
+def _overlay(truth: Any, shown: Any) -> Any:
+    """``truth`` with every value ``shown`` holds for one of its keys or items in its place."""
+    if isinstance(truth, dict) and isinstance(shown, dict):
+        return {**truth, **{k: _overlay(truth[k], v) for k, v in shown.items() if k in truth}}
+    if isinstance(truth, list) and isinstance(shown, list):
+        return [_overlay(t, s) for t, s in zip(truth, shown, strict=False)] + shown[len(truth) :]
+    return shown
+
+
+def _snapshot_and_lines(path: Path) -> tuple[dict[str, Any] | None, list[tuple[Any, ...]]]:
+    """The snapshot the workbook carries (None when it has none), and the rows of its
+    Transactions sheet; ValueError when the Snapshot sheet cannot be read."""
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         document = read_snapshot_sheet(workbook)
         sheet = workbook["Transactions"] if "Transactions" in workbook.sheetnames else None
         lines = [tuple(row) for row in sheet.iter_rows(values_only=True)] if sheet else []
-    except ValueError as exc:
-        raise RefusedReturn(
-            f"{path.name} was altered after export: its Snapshot sheet cannot be read ({exc})"
-        ) from exc
     finally:
         workbook.close()
-    if document is None or "report" not in document:
-        raise RefusedReturn(
-            f"{path.name} carries no snapshot to verify its checksum against (it was exported "
-            "before returns carried one): ask the partnership to export it again"
-        )
     return document, lines
 
 
@@ -261,20 +311,32 @@ def _priority_figures(shown: Sequence[Any], exported: Sequence[Any]) -> Iterator
 LINE_MONEY = {"net": "Net", "vat": "VAT", "claimable": "Claimable"}
 
 
-def first_line_difference(rows: list[tuple[Any, ...]], exported: list[Any]) -> str | None:
-    """The first Transactions figure (a line's id, project or amounts) the workbook shows
-    otherwise than its snapshot, in words; the header row is found by its texts."""
+def _transactions_table(
+    rows: list[tuple[Any, ...]],
+) -> tuple[int, dict[str, int], list[tuple[Any, ...]]] | None:
+    """The Transactions sheet's lines: (the row number of the first, header text -> column,
+    the non-blank rows below the header), the header row found by its texts; None if none."""
     header = next((n for n, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if "Line id" in row), None)
     if header is None:
-        return "the Transactions sheet has no header row with Line id"
+        return None
     columns = {_text(name): n for n, name in enumerate(rows[header])}
     shown = [row for row in rows[header + 1 :] if any(c not in (None, "") for c in row)]
+    return header + 2, columns, shown
+
+
+def first_line_difference(rows: list[tuple[Any, ...]], exported: list[Any]) -> str | None:
+    """The first Transactions figure (a line's id, project or amounts) the workbook shows
+    otherwise than its snapshot, in words."""
+    table = _transactions_table(rows)
+    if table is None:
+        return "the Transactions sheet has no header row with Line id"
+    first, columns, shown = table
     if len(shown) != len(exported):
         return (
             f"the Transactions sheet lists {len(shown)} lines but the return as exported "
             f"has {len(exported)}"
         )
-    for number, (row, line) in enumerate(zip(shown, exported, strict=True), header + 2):
+    for number, (row, line) in enumerate(zip(shown, exported, strict=True), first):
         for where, seen, truth in _line_figures(row, line, columns, number):
             if seen != truth:
                 return f"{where} reads {_show(seen)} but the return as exported says {_show(truth)}"
@@ -284,19 +346,39 @@ def first_line_difference(rows: list[tuple[Any, ...]], exported: list[Any]) -> s
 def _line_figures(
     row: tuple[Any, ...], line: dict[str, Any], columns: dict[str, int], number: int
 ) -> Iterator[tuple[str, Any, Any]]:
-    def cell(name: str) -> Any:
-        column = columns.get(name)
+    name = f"Transactions line {line['id']}"
+    seen = _line_as_shown(row, columns, name)
+    yield f"Transactions row {number} Line id", seen["id"], line["id"]
+    yield f"{name} Project", seen["project"], line["project"]
+    for key, label in LINE_MONEY.items():
+        yield f"{name} {label}", seen[key], line[key]
+
+
+def _lines_as_shown(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    table = _transactions_table(rows)
+    if table is None:
+        return []
+    first, columns, shown = table
+    return [
+        _line_as_shown(row, columns, f"Transactions row {number}")
+        for number, row in enumerate(shown, first)
+    ]
+
+
+def _line_as_shown(row: tuple[Any, ...], columns: dict[str, int], name: str) -> dict[str, Any]:
+    """A Transactions row's id, project and amounts (an amount it cannot read: the reason)."""
+
+    def cell(header: str) -> Any:
+        column = columns.get(header)
         return row[column] if column is not None and column < len(row) else None
 
-    yield f"Transactions row {number} Line id", cell("Line id"), line["id"]
-    name = f"Transactions line {line['id']}"
-    yield f"{name} Project", _text(cell("Project")), line["project"]
+    line = {"id": cell("Line id"), "project": _text(cell("Project"))}
     for key, label in LINE_MONEY.items():
         try:
-            seen = _money(cell(label), f"{name} {label}")
+            line[key] = _money(cell(label), f"{name} {label}")
         except FundtrackerError as exc:
-            seen = str(exc)
-        yield f"{name} {label}", seen, line[key]
+            line[key] = str(exc)
+    return line
 
 
 def _text(value: Any) -> str:
