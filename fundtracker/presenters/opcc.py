@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 
 from fundtracker.checks import Finding
 from fundtracker.dates import officer_time_zone
-from fundtracker.models import FundedPartnership, ReceivedReturn
+from fundtracker.models import FundedPartnership, ReceivedReturn, Submission
 from fundtracker.money import format_money
 from fundtracker.opcc import funded, receiving
 from fundtracker.opcc.county import county_figures
@@ -34,6 +34,13 @@ def opcc_in_use(db: Database) -> bool:
             session.scalar(select(exists().select_from(FundedPartnership)))
             or session.scalar(select(exists().select_from(ReceivedReturn)))
         )
+
+
+def submissions_here(db: Database) -> bool:
+    """True when partnerships submit their returns in this very database (a shared server):
+    the OPCC can then receive them from it, without workbooks."""
+    with db.read() as session:
+        return bool(session.scalar(select(exists().select_from(Submission))))
 
 
 def _money(text: str) -> str:
@@ -119,8 +126,8 @@ def outcome_rows(outcomes: Sequence[receiving.Outcome]) -> list[OutcomeRow]:
     return sorted(rows, key=lambda r: not r.refused)
 
 
-def outcome_summary(outcomes: Sequence[receiving.Outcome]) -> str:
-    """One line for the whole batch: "3 files: 2 added, 1 refused"."""
+def outcome_summary(outcomes: Sequence[receiving.Outcome], noun: str = "file") -> str:
+    """One line for the whole batch: "3 files: 2 added, 1 refused" (or "3 returns: …")."""
     counts: dict[str, int] = {}
     for o in outcomes:
         word = "added" if o.status == receiving.SUPERSEDED else o.status
@@ -128,8 +135,8 @@ def outcome_summary(outcomes: Sequence[receiving.Outcome]) -> str:
     order = ("added", receiving.ALREADY, receiving.REFUSED)
     words = {"already": "already received"}
     parts = [f"{counts[k]} {words.get(k, k)}" for k in order if k in counts]
-    files = "1 file" if len(outcomes) == 1 else f"{len(outcomes)} files"
-    return f"{files}: {', '.join(parts)}" if parts else "no files"
+    files = f"1 {noun}" if len(outcomes) == 1 else f"{len(outcomes)} {noun}s"
+    return f"{files}: {', '.join(parts)}" if parts else f"no {noun}s"
 
 
 # --- Funded partnerships and the returns they owe --------------------------------------------

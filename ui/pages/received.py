@@ -1,5 +1,6 @@
 """Received returns (the OPCC's side, issue 16): receive partnerships' workbooks — chosen, or
-dropped on the page —, see what became of each file, and every return received so far."""
+dropped on the page — or, on a shared database, the returns submitted in it; see what became
+of each, and every return received so far."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QSplitter, QTableView, QVBoxLayout
 
-from fundtracker.opcc.operations import ReceiveReturns
+from fundtracker.opcc.operations import ReceiveReturns, ReceiveSubmitted
 from fundtracker.operations import Changes, run_operation
 from fundtracker.presenters.opcc import (
     OutcomeRow,
@@ -19,6 +20,7 @@ from fundtracker.presenters.opcc import (
     outcome_rows,
     outcome_summary,
     received_rows,
+    submissions_here,
 )
 from ui.models.table import Column, RowsModel
 from ui.naming import labelled, named
@@ -74,7 +76,22 @@ class ReceivedPage(Page):
         )
         self.receive_button.clicked.connect(self.choose_files)
         self.receive_button.setEnabled(not workspace.read_only)
-        layout.addLayout(self.heading("Received returns", self.receive_button))
+        # Shown only where partnerships submit in this database (a shared server).
+        self.database_button = labelled(
+            QPushButton("Receive from this database"),
+            "Receive submitted returns from this database",
+        )
+        self.database_button.setToolTip(
+            "Receive every return the partnerships have submitted in this shared database, "
+            "checked against its checksum as its workbook would be (those received before "
+            "are left as they are)"
+        )
+        self.database_button.clicked.connect(self.receive_from_database)
+        self.database_button.setEnabled(not workspace.read_only)
+        self.database_button.setVisible(False)
+        layout.addLayout(
+            self.heading("Received returns", self.database_button, self.receive_button)
+        )
         layout.addWidget(
             notice(
                 "Drop partnerships' submitted return workbooks here, or choose Receive "
@@ -105,6 +122,7 @@ class ReceivedPage(Page):
         if self.workspace.undo_stack.index() != self.batch_step:  # undone, or a later step
             self.outcome_table.setVisible(False)
             self.summary.setText("")
+        self.database_button.setVisible(submissions_here(self.db))
         self.received.set_rows(received_rows(self.db))
         self.received_table.resizeColumnsToContents()
 
@@ -119,9 +137,20 @@ class ReceivedPage(Page):
 
     def receive(self, paths: Sequence[Path]) -> None:
         """Verify and store the files as one step (one undo), off the GUI thread."""
-        if self.workspace.read_only or self.receiving or not paths:
+        if paths:
+            label = f"Receiving {len(paths)} return file{'s' if len(paths) != 1 else ''}…"
+            self.run_batch(ReceiveReturns(tuple(str(p) for p in paths)), label, "file")
+
+    def receive_from_database(self) -> None:
+        """The returns submitted in this database, as one step (received add --from-database)."""
+        label = "Receiving the returns submitted in this database…"
+        self.run_batch(ReceiveSubmitted(), label, "return")
+
+    def run_batch(
+        self, operation: ReceiveReturns | ReceiveSubmitted, label: str, noun: str
+    ) -> None:
+        if self.workspace.read_only or self.receiving:
             return
-        operation = ReceiveReturns(tuple(str(p) for p in paths))
         self.receiving = True
 
         def work(_progress: Progress) -> Changes:
@@ -131,21 +160,20 @@ class ReceivedPage(Page):
             self.receiving = False
             self.workspace.record(changes, self)
             self.batch_step = self.workspace.undo_stack.index()
-            self.show_outcomes(changes.result)
+            self.show_outcomes(changes.result, noun)
 
         def failed(error: Exception) -> None:
             self.receiving = False
             self.summary.setText(f"Nothing was received: {error}")
 
-        label = f"Receiving {len(paths)} return file{'s' if len(paths) != 1 else ''}…"
         run_in_background(self, label, work, done, failed, cancellable=False)
 
-    def show_outcomes(self, outcomes: Any) -> None:
+    def show_outcomes(self, outcomes: Any, noun: str = "file") -> None:
         self.outcomes.set_rows(outcome_rows(outcomes))
         self.outcome_table.setVisible(True)
         self.outcome_table.resizeColumnsToContents()
-        self.summary.setText(outcome_summary(outcomes))
-        self.show_status(outcome_summary(outcomes), 10000)
+        self.summary.setText(outcome_summary(outcomes, noun))
+        self.show_status(outcome_summary(outcomes, noun), 10000)
 
     # --- drag and drop ---------------------------------------------------------------------
 
