@@ -38,6 +38,7 @@ from fundtracker.outcomes import (
     PERCENT,
     OutcomeError,
     check_quarter_targets,
+    file_target,
     listed_targets,
     parse_count,
     parse_target,
@@ -168,7 +169,7 @@ def _targets(unit: str, values: object, errors: list[FieldError]) -> list[int] |
     if values is None or values == "" or values == []:
         return None
     if isinstance(values, str):
-        values = [v for v in values.replace(";", ",").split(",")]
+        values = values.replace(";", ",").split(",")
     if not isinstance(values, Sequence):
         errors.append(FieldError("targets", "must be a list of targets, one a quarter"))
         return None
@@ -183,8 +184,6 @@ def _targets(unit: str, values: object, errors: list[FieldError]) -> list[int] |
 
 def measure_values(measure: OutcomeMeasure) -> dict[str, object]:
     """A measure's fields in the form ``parse_measure`` takes them back (for inverses)."""
-    from fundtracker.outcomes import file_target
-
     targets = listed_targets(measure.quarter_targets)
     return {
         "code": measure.code,
