@@ -542,7 +542,8 @@ def _with(outcome: Outcome, status: str, reason: str) -> Outcome:
 
 def _already(outcome: Outcome, existing: ReceivedReturn) -> Outcome:
     when = existing.received_at.strftime("%d/%m/%Y %H:%M")
-    return _with(outcome, ALREADY, f"already received from {existing.file_name} on {when} UTC")
+    source = "this database" if existing.file_name == IN_THIS_DATABASE else existing.file_name
+    return _with(outcome, ALREADY, f"already received from {source} on {when} UTC")
 
 
 def _refused(outcome: Outcome, reason: str) -> Outcome:
