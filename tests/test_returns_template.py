@@ -6,6 +6,7 @@ anything is written, every problem named with its place."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.workbook.defined_name import DefinedName
 from sqlalchemy import func, select
 
 from fundtracker.errors import ValidationError
@@ -552,29 +554,118 @@ def _shifted_map(tmp_path: Path, first_row: int, grow: bool) -> Path:
     return path
 
 
-@pytest.mark.parametrize("grow", [False, True])
 def test_a_table_needing_more_rows_than_prepared_is_refused(
-    demo_db: Database, tmp_path: Path, grow: bool
+    demo_db: Database, tmp_path: Path
 ) -> None:
     # From row 16, rows 16-22 are prepared: 7 rows for the demo's 8 projects.
-    loaded = ReturnTemplate.load(EXAMPLE, _shifted_map(tmp_path, 16, grow))
+    loaded = ReturnTemplate.load(EXAMPLE, _shifted_map(tmp_path, 16, grow=False))
     out = tmp_path / "q2.xlsx"
     with pytest.raises(ValidationError) as refused:
         submission.export_return(demo_db, GRANT, Q2, out, writer=loaded.write)
     (problem,) = _problems(refused)
-    if grow:
-        assert problem.startswith(
-            "[[tables]] 1 (allocations on Return): 8 rows are needed and 7 are prepared (rows "
-            "16 to 22); grow = true cannot insert rows above the template's own content, which "
-            "would move ("
-        )
-        assert "from row 23: A23 holds the value 'Total'" in problem
-    else:
-        assert problem == (
-            "[[tables]] 1 (allocations on Return): the return has 8 allocations rows but the "
-            "template prepared 7 (rows 16 to 22; A23 holds the value 'Total'): add rows to the "
-            "template's table"
-        )
+    assert problem == (
+        "[[tables]] 1 (allocations on Return): the return has 8 allocations rows but the "
+        "template prepared 7 (rows 16 to 22; A23 holds the value 'Total'): add rows to the "
+        "template's table"
+    )
+    assert not out.exists()
+
+
+# --- grow = true: rows inserted, everything below moved ----------------------------------------
+
+
+def _twelve_projects(document: dict[str, Any]) -> dict[str, Any]:
+    """The return with four more projects, A09-A12: copies of A01-A04 (figures and
+    narratives), so the table needs 12 rows."""
+    twelve = copy.deepcopy(document)
+    allocations, narratives = twelve["report"]["allocations"], twelve["projects"]
+    by_code = {n["code"]: n for n in narratives}
+    for number, project in enumerate(copy.deepcopy(allocations[:4]), 9):
+        narratives.append({**by_code[project["code"]], "code": f"A{number:02d}"})
+        allocations.append({**project, "code": f"A{number:02d}"})
+    return twelve
+
+
+def _growing_template(tmp_path: Path) -> tuple[Path, Path]:
+    """The protected form (validation on D13:D22 and O13:O22) with a name for the Total
+    row's spend and a formula on the Outcomes sheet reading its budget total, and the
+    example's map with the project table from row 15 (rows 15-22: 8 prepared) and grow."""
+    template = tmp_path / "growing.xlsx"
+    template_support.build_protected(template)
+    book = load_workbook(template)
+    book.defined_names["TotalSpend"] = DefinedName("TotalSpend", attr_text="Return!$I$23")
+    book["Outcomes"]["J1"] = "=Return!D23"
+    book["Outcomes"]["J2"] = "=Return!I22"  # the last prepared row: it does not move
+    book.save(template)
+    return template, _shifted_map(tmp_path, 15, grow=True)
+
+
+def _grow(document: dict[str, Any], tmp_path: Path) -> tuple[Path, ReturnTemplate]:
+    template, the_map = _growing_template(tmp_path)
+    loaded = ReturnTemplate.load(template, the_map)
+    out = tmp_path / "filled" / "grown.xlsx"
+    out.parent.mkdir(exist_ok=True)
+    loaded.write(out, _twelve_projects(document), "Draft")
+    return out, loaded
+
+
+def test_grow_inserts_rows_and_moves_everything_below(demo_db: Database, tmp_path: Path) -> None:
+    document = submission.preview(demo_db, GRANT, Q2)
+    out, loaded = _grow(document, tmp_path)
+    book = load_workbook(out)
+    sheet = book["Return"]
+    # 12 projects from row 15 need rows 15-26: 4 rows inserted below row 22, so everything
+    # from the Total row (23) down moves by 4.
+    assert [sheet[f"A{r}"].value for r in range(15, 27)] == [f"A{n:02d}" for n in range(1, 13)]
+    assert sheet["A27"].value == "Total"
+    # the totals cover all 12 (the SUM over the table grew with it), the row's own refs moved
+    assert sheet["D27"].value == "=SUM(D13:D26)" and sheet["I27"].value == "=SUM(I13:I26)"
+    assert sheet["M27"].value == '=IF(D27=0,"",L27/D27)'
+    # inserted rows copy row 22: its formulas with their row moved, its styles
+    assert sheet["I23"].value == "=SUM(E23:H23)" and sheet["L26"].value == "=D26-K26"
+    assert sheet["I22"].value == "=SUM(E22:H22)"  # the prepared row itself is unchanged
+    assert sheet["D26"].number_format == template_support.MONEY
+    assert sheet["D26"].fill.fgColor.rgb == sheet["D22"].fill.fgColor.rgb
+    # the formulas below and the declaration block moved down 4, with their merges
+    assert sheet["C29"].value == "=C9-D27" and sheet["C30"].value == "=C9-K27"
+    assert sheet["A32"].value == "Declaration" and sheet["A35"].value == "Signed"
+    merged = {str(m) for m in sheet.merged_cells.ranges}
+    assert {"A33:N34", "C35:F35", "C38:F38", "C4:F4"} <= merged and "A29:N30" not in merged
+    # mapped cells below the table were written where they now are: Name (C32 -> C36), Status
+    assert sheet["C36"].value == document["prepared_by"] and sheet["C40"].value == "Draft"
+    validation = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert validation == {"O13:O26": '"G,A,R"', "D13:D26": "0"}
+    assert [str(r.sqref) for r in sheet.conditional_formatting] == ["L13:L27"]
+    assert book.defined_names["TotalSpend"].attr_text == "Return!$I$27"
+    assert sheet.print_area == "'Return'!$A$1:$N$41"  # was A1:N37
+    assert book["Outcomes"]["J1"].value == "=Return!D27"
+    assert book["Outcomes"]["J2"].value == "=Return!I22"
+    # read back, from where the rows now are
+    read = loaded.read(out)
+    assert [a["code"] for a in read["allocations"]] == [f"A{n:02d}" for n in range(1, 13)]
+    assert read["return"]["status"] == "Draft"
+    assert read["return"]["prepared_by"] == document["prepared_by"]
+
+
+def test_grow_refuses_a_chart_over_the_table(demo_db: Database, tmp_path: Path) -> None:
+    template = tmp_path / "with-chart.xlsx"
+    # its chart's categories are A13:A22, the table's codes; a shape sits at rows 31-35
+    template_support.build_with_image_and_chart(template)
+    the_map = tmp_path / "grow.toml"
+    text = EXAMPLE_MAP.read_text(encoding="utf-8")
+    the_map.write_text(text.replace('rows = "allocations"', 'rows = "allocations"\ngrow = true'))
+    loaded = ReturnTemplate.load(template, the_map)
+    out = tmp_path / "grown.xlsx"
+    document = _twelve_projects(submission.preview(demo_db, GRANT, Q2))
+    with pytest.raises(ValidationError) as refused:
+        loaded.write(out, document, "Draft")
+    assert _problems(refused) == [
+        "grow = true on Return: the chart 'Budget and spend to date by project' "
+        "(xl/charts/chart1.xml) plots 'Return'!$A$13:$A$22, rows that would move: a chart "
+        "cannot be moved with them; add rows to the template's table",
+        "grow = true on Return: the picture or shape 'Office use box' on Return is anchored "
+        "at row 31, which would move: drawings cannot be moved with the rows",
+    ]
     assert not out.exists()
 
 
@@ -619,6 +710,7 @@ def test_libreoffice_recalculates_the_templates_own_formulas(
     demo_db: Database, tmp_path: Path
 ) -> None:
     filled, document = _fill(demo_db, tmp_path)
+    grown, _ = _grow(document, tmp_path)
     out_dir = tmp_path / "recalculated"
     assert SOFFICE is not None
     subprocess.run(  # one LibreOffice run for all four: it takes seconds to start
@@ -631,6 +723,7 @@ def test_libreoffice_recalculates_the_templates_own_formulas(
             "--outdir",
             str(out_dir),
             *(str(out) for _, _, out in filled.values()),
+            str(grown),
         ],
         check=True,
         capture_output=True,
@@ -663,3 +756,14 @@ def test_libreoffice_recalculates_the_templates_own_formulas(
             assert (
                 money(book["Priorities"]["D10"].value) == total == Decimal(summary["spend_to_date"])
             )
+    # Grown to 12 projects: the demo's eight and copies of A01-A04 (8,000 + 4,500 + 7,500 +
+    # 6,000 = 26,000.00), so the budgets total 41,500.00 + 26,000.00 = 67,500.00, and the
+    # grant not yet allocated is 42,000.00 - 67,500.00 = -25,500.00.
+    grown_book = load_workbook(out_dir / "grown.xlsx", data_only=True)
+    sheet = grown_book["Return"]
+    assert money(sheet["D27"].value) == Decimal("67500.00")
+    assert money(sheet["C29"].value) == Decimal("-25500.00")
+    copies = sum(Decimal(p["budget"]) for p in projects[:4])
+    assert copies == Decimal("26000.00")
+    assert money(sheet["I26"].value) == sum(Decimal(v) for v in projects[3]["quarters"].values())
+    assert money(grown_book["Outcomes"]["J1"].value) == Decimal("67500.00")  # =Return!D27

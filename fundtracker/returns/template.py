@@ -27,6 +27,7 @@ from fundtracker.files import write_with
 from fundtracker.ledger.reading import UnreadableFileError
 from fundtracker.returns import reader
 from fundtracker.returns.template_package import MAX_ROW, CellContent, Package, Sheet, split_ref
+from fundtracker.returns.template_rows import Growth, grow
 from fundtracker.returns.workbook import YEAR_END_ROWS
 from fundtracker.setup_files import load_toml
 
@@ -411,26 +412,36 @@ class ReturnTemplate:
             writes[at] = (_typed(key, value, package.is_date_style(style), package), style)
 
         source = cell_source(document, status, checksum, version)
+        figures = []
         for key, path in self.map.cells.items():
             found = _figure(source, path)
             if isinstance(found, str):
                 problems.append(FieldError(f'[cells] "{key}"', found))
             elif key in self.targets:
-                target = self.targets[key]
-                at = (target.sheet, target.row, target.column)
-                put(f'[cells] "{key}"', at, path, found[0])
+                figures.append((self.targets[key], path, found[0]))
+        tables, growths = [], []
         for table in self.map.tables:
             rows = self._table_rows(table, document, problems)
             if rows is None:
                 continue
-            sheet = package.sheet(table.sheet)
-            if not self._fits(table, sheet, len(rows), problems):
-                continue
+            fits, growth = self._fits(table, package.sheet(table.sheet), len(rows), problems)
+            if fits:
+                tables.append((table, rows))
+                growths.extend([growth] if growth else [])
+        # rows inserted lowest first, so each insertion's rows are still the template's
+        for growth in sorted(growths, key=lambda g: g.at, reverse=True):
+            for problem in grow(package, growth):
+                problems.append(FieldError(f"grow = true on {growth.sheet}", problem))
+        for target, path, value in figures:
+            at = (target.sheet, _moved(growths, target.sheet, target.row), target.column)
+            put(f'[cells] "{target.place}"', at, path, value)
+        for table, rows in tables:
+            first_row = _moved(growths, table.sheet, table.first_row)
             for offset, row in enumerate(rows):
                 for letter, name in table.columns.items():
                     column = column_index_from_string(letter)
-                    at = (table.sheet, table.first_row + offset, column)
-                    put(table.place, at, name, _lookup(row, name), like=table.first_row)
+                    at = (table.sheet, first_row + offset, column)
+                    put(table.place, at, name, _lookup(row, name), like=first_row)
         if problems:
             raise ValidationError(problems)
         return writes
@@ -468,33 +479,35 @@ class ReturnTemplate:
             return None
         return rows
 
-    def _fits(self, table: TableMap, sheet: Sheet, needed: int, problems: list[FieldError]) -> bool:
+    def _fits(
+        self, table: TableMap, sheet: Sheet, needed: int, problems: list[FieldError]
+    ) -> tuple[bool, Growth | None]:
+        """Whether the table's rows fit, and the rows to insert for them (grow = true)."""
         prepared, blocker = prepared_rows(sheet, table)
         if needed <= prepared or blocker is None:
-            return True
+            return True, None
         row, column, content = blocker
-        holding = f"{get_column_letter(column)}{row} holds {_describe(self.package, content)}"
         if table.grow:
-            moving = _content_below(sheet, row)
-            problems.append(
-                FieldError(
-                    table.place,
-                    f"{needed} rows are needed and {prepared} are prepared (rows {table.first_row}"
-                    f" to {row - 1}); grow = true cannot insert rows above the template's own "
-                    f"content, which would move ({moving}, from row {row}: {holding}): "
-                    "nothing was written; add rows to the template's table",
+            if prepared == 0:
+                problems.append(
+                    FieldError(
+                        table.place,
+                        f"grow = true copies the table's last prepared row, and row {row}, its "
+                        "first, already holds the template's own content",
+                    )
                 )
+                return False, None
+            return True, Growth(table.sheet, table.first_row, row, needed - prepared)
+        holding = f"{get_column_letter(column)}{row} holds {_describe(self.package, content)}"
+        problems.append(
+            FieldError(
+                table.place,
+                f"the return has {needed} {table.kind} rows but the template prepared "
+                f"{prepared} (rows {table.first_row} to {row - 1}; {holding}): add rows "
+                "to the template's table",
             )
-        else:
-            problems.append(
-                FieldError(
-                    table.place,
-                    f"the return has {needed} {table.kind} rows but the template prepared "
-                    f"{prepared} (rows {table.first_row} to {row - 1}; {holding}): add rows "
-                    "to the template's table",
-                )
-            )
-        return False
+        )
+        return False, None
 
     # --- Reading back --------------------------------------------------------------------
 
@@ -503,20 +516,21 @@ class ReturnTemplate:
         the map places is read from where it placed it; what it does not is null."""
         workbook = reader._open(Path(filled))
         try:
+            inserted = self._inserted(Path(filled))
             values = _SheetValues(workbook)
             result = _empty_report()
             for key, path in self.map.cells.items():
                 target = self.targets[key]
-                value = _read_value(
-                    path, values.get(target.sheet, target.row, target.column), target.ref
-                )
+                row = _moved(inserted, target.sheet, target.row)
+                where = f"{target.sheet}!{get_column_letter(target.column)}{row}"
+                value = _read_value(path, values.get(target.sheet, row, target.column), where)
                 if path in RETURN_KEYS:
                     result["return"][path] = value
                 else:
                     _put_path(result, path, value)
             # outcomes last: they go under the projects read before them
             for table in sorted(self.map.tables, key=lambda t: t.kind == "outcomes"):
-                _place_rows(result, table, self._read_table(values, table))
+                _place_rows(result, table, self._read_table(values, table, inserted))
         finally:
             workbook.close()
         details = result["grant_details"]
@@ -524,11 +538,41 @@ class ReturnTemplate:
         details["reference"] = details["reference"] or result["grant"]
         return result
 
-    def _read_table(self, values: _SheetValues, table: TableMap) -> list[dict[str, Any]]:
+    def _inserted(self, filled: Path) -> list[Growth]:
+        """The rows a filled template had inserted (grow = true): found by where the content
+        below each growing table (its Total row) now is."""
+        growths: list[Growth] = []
+        package: Package | None = None
+        for table in self.map.tables:
+            if not table.grow:
+                continue
+            _, blocker = prepared_rows(self.package.sheet(table.sheet), table)
+            if blocker is None:
+                continue
+            package = package or Package(filled)
+            if table.sheet not in package.sheet_names:
+                continue  # named when the sheet is read
+            row, column, content = blocker
+            wanted = _describe(self.package, content)
+            sheet = package.sheet(table.sheet)
+            below = sorted(r for r, c in sheet.cells if c == column and r >= row)
+            found = (r for r in below if _describe(package, sheet.content(r, column)) == wanted)
+            moved_to = next(found, row)
+            if moved_to > row:
+                growths.append(Growth(table.sheet, table.first_row, row, moved_to - row))
+        return growths
+
+    def _read_table(
+        self, values: _SheetValues, table: TableMap, inserted: list[Growth]
+    ) -> list[dict[str, Any]]:
         prepared, _ = prepared_rows(self.package.sheet(table.sheet), table)
-        last = min(table.first_row + prepared, values.last_row(table.sheet) + 1)
+        first_row = _moved(inserted, table.sheet, table.first_row)
+        prepared += sum(
+            g.count for g in inserted if (g.sheet, g.first_row) == (table.sheet, table.first_row)
+        )
+        last = min(first_row + prepared, values.last_row(table.sheet) + 1)
         rows = []
-        for number in range(table.first_row, last):
+        for number in range(first_row, last):
             cells = {
                 name: values.get(table.sheet, number, column_index_from_string(letter))
                 for letter, name in table.columns.items()
@@ -664,20 +708,17 @@ def prepared_rows(sheet: Sheet, table: TableMap) -> tuple[int, tuple[int, int, C
     return MAX_ROW - table.first_row + 1, None
 
 
+def _moved(growths: list[Growth], sheet: str, row: int) -> int:
+    """A template row where it is once ``growths`` were inserted."""
+    return row + sum(g.count for g in growths if g.sheet == sheet and row >= g.at)
+
+
 def _describe(package: Package, content: CellContent) -> str:
     if content.formula is not None:
         return f"the formula ={content.formula}" if content.formula else "a shared formula"
     if content.kind == "s" and content.value is not None:
         return f"the value {package.shared_string(content.value)!r}"
     return f"the value {content.value!r}"
-
-
-def _content_below(sheet: Sheet, row: int) -> str:
-    cells = [c for (r, _), c in sheet.cells.items() if r >= row]
-    formulas = sum(1 for c in cells if c.find("{*}f") is not None)
-    values = sum(1 for c in cells if c.find("{*}v") is not None or c.find("{*}is") is not None)
-    merges = sum(1 for m in sheet.merged if m[3] >= row)
-    return f"{formulas} formulas, {values - formulas} values and {merges} merged ranges"
 
 
 # --- Reading back --------------------------------------------------------------------------

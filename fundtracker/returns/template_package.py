@@ -97,24 +97,29 @@ class Sheet:
     @classmethod
     def parse(cls, name: str, part: str, data: bytes) -> Sheet:
         sheet = cls(name, part, _parse(data))
+        sheet.index()
+        return sheet
+
+    def index(self) -> None:
+        """Index the XML's rows, cells, merges and column styles (again, after rows moved)."""
+        self.rows, self.cells, self.merged, self.column_styles = {}, {}, [], []
         number = 0
-        for row in sheet._data().iter(_q("row")):  # a row without r follows the one before
+        for row in self._data().iter(_q("row")):  # a row without r follows the one before
             number = int(row.get("r") or number + 1)
-            sheet.rows[number] = row
+            self.rows[number] = row
             column = 0
             for cell in row.iter(_q("c")):  # a cell without r follows the one before it
                 ref = cell.get("r")
                 column = split_ref(ref)[1] if ref else column + 1
-                sheet.cells[(number, column)] = cell
-        sheet.bottom = max(sheet.rows, default=0)
-        for merge in sheet.root.iter(_q("mergeCell")):
-            sheet.merged.append(range_boundaries(merge.get("ref")))
-        for col in sheet.root.iter(_q("col")):
+                self.cells[(number, column)] = cell
+        self.bottom = max(self.rows, default=0)
+        for merge in self.root.iter(_q("mergeCell")):
+            self.merged.append(range_boundaries(merge.get("ref")))
+        for col in self.root.iter(_q("col")):
             if col.get("style"):
-                sheet.column_styles.append(
+                self.column_styles.append(
                     (int(col.get("min")), int(col.get("max")), int(col.get("style")))
                 )
-        return sheet
 
     def _data(self) -> Any:
         data = self.root.find(_q("sheetData"))
