@@ -647,6 +647,29 @@ def test_grow_inserts_rows_and_moves_everything_below(demo_db: Database, tmp_pat
     assert read["return"]["prepared_by"] == document["prepared_by"]
 
 
+def test_grow_refuses_a_shared_formula_it_would_copy(demo_db: Database, tmp_path: Path) -> None:
+    template, the_map = _growing_template(tmp_path)
+    with zipfile.ZipFile(template) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    # Excel writes a column of like formulas as one shared formula; here row 22's spend to date
+    shared = b'<f t="shared" ref="I22:I22" si="0">SUM(E22:H22)</f>'
+    template_support._rewrite(
+        template,
+        {"xl/worksheets/sheet1.xml": sheet.replace(b"<f>SUM(E22:H22)</f>", shared)},
+        {},
+    )
+    loaded = ReturnTemplate.load(template, the_map)
+    out = tmp_path / "grown.xlsx"
+    with pytest.raises(ValidationError) as refused:
+        loaded.write(out, _twelve_projects(submission.preview(demo_db, GRANT, Q2)), "Draft")
+    assert _problems(refused) == [
+        "grow = true on Return: Return!I22: a shared formula in a row that would move or be "
+        "copied, or referring to rows that would move, cannot be moved (make it an ordinary "
+        "formula)"
+    ]
+    assert not out.exists()
+
+
 def test_grow_refuses_a_chart_over_the_table(demo_db: Database, tmp_path: Path) -> None:
     template = tmp_path / "with-chart.xlsx"
     # its chart's categories are A13:A22, the table's codes; a shape sits at rows 31-35

@@ -147,8 +147,9 @@ def _shift_cells(sheet: Sheet, shifter: _Shifter) -> None:
             text = formula.text or ""
             if row >= growth.at - 1 or shifter.formula(text, sheet.name, place) != text:
                 shifter.problems.append(
-                    f"{place}: a {kind} formula that would move or refers to rows that would "
-                    "move (make it an ordinary formula)"
+                    f"{place}: a {kind} formula in a row that would move or be copied, or "
+                    "referring to rows that would move, cannot be moved (make it an ordinary "
+                    "formula)"
                 )
             continue
         formula.text = shifter.formula(formula.text or "", sheet.name, place, not in_table)
