@@ -584,7 +584,7 @@ def test_the_first_return_with_the_keyboard_alone(
     press(qtbot, returns.submit_button)
     qtbot.waitUntil(submitted.exists, timeout=15_000)
     qtbot.waitUntil(lambda: period in submitted_periods(demo_db), timeout=15_000)
-    assert window.statusBar().currentMessage() == f"Submitted written to {submitted}"
+    assert window.statusBar().currentMessage() == f"Return submitted and written to {submitted}"
     assert window.statusBar().accessibleName() == window.statusBar().currentMessage()
 
 

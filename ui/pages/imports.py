@@ -53,7 +53,7 @@ from fundtracker.ledger.mapping import FIELDS
 from fundtracker.ledger.profiles import list_profiles
 from fundtracker.models import ImportBatch
 from fundtracker.money import format_money, from_pence
-from fundtracker.operations import Changes, run_operation
+from fundtracker.operations import Changes, plural, run_operation
 from fundtracker.operations.imports import ImportLedger, UndoBatch
 from ui import dialogs, resources
 from ui.accessibility import focus_first, signal_colour
@@ -541,7 +541,7 @@ class ImportsPage(Page):
         if plan.excluded:
             lines.append(f"{plan.excluded} lines excluded as not this grant (remembered).")
         if plan.skipped:
-            lines.append(f"{plan.skipped} rows skipped (totals and the like).")
+            lines.append(f"{plural(plan.skipped, 'row')} skipped (totals and the like).")
         lines.append(_money_table(plan))
         lines += [f"<b>{escape(warning)}</b>" for warning in plan.warnings]
         if plan.earlier_batches:

@@ -424,7 +424,7 @@ class ReturnsPage(Page):
             if isinstance(outcome, Changes):
                 self.workspace.record(outcome, self)
                 result = outcome.result
-            what = "Submitted" if result.newly_submitted else f"{result.status} return"
+            what = "Return submitted and" if result.newly_submitted else f"{result.status} return"
             self.show_status(f"{what} written to {path}", 10000)
 
         label = "Submitting the return…" if submit else "Writing the return workbook…"
