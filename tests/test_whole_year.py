@@ -203,6 +203,51 @@ Q4_LINES = [
      "£60.00"],
 ]  # fmt: skip
 
+# The hand-worked figures, each worked out beside its assertion in test_a_whole_year (the
+# window's run of the same year, tests/ui/test_whole_year_window.py, checks the same ones).
+# Per project: (budget, spend to date, committed, forecast outturn).
+FIGURES = {
+    "2025/26-Q1": {
+        "A01": ("8000.00", "1200.00", "0.00", "7200.00"),
+        "A02": ("6000.00", "900.00", "1250.00", "6000.00"),
+        "A03": ("4000.00", "500.00", "0.00", "3500.00"),
+    },
+    "2025/26-Q2": {
+        "A01": ("8000.00", "3400.00", "0.00", "7400.00"),
+        "A02": ("6000.00", "1900.00", "1250.00", "6000.00"),
+        "A03": ("4000.00", "1400.00", "0.00", "3400.00"),
+    },
+    "2025/26-Q3": {
+        "A01": ("8600.00", "5400.00", "0.00", "7700.00"),
+        "A02": ("6000.00", "3150.00", "0.00", "4650.00"),
+        "A03": ("3400.00", "2100.00", "0.00", "2800.00"),
+    },
+    "2025/26-Q4": {
+        "A01": ("8600.00", "6900.00", "0.00", "6900.00"),
+        "A02": ("6000.00", "4750.00", "0.00", "4750.00"),
+        "A03": ("3400.00", "3000.00", "0.00", "3000.00"),
+    },
+}
+# The return's summary, by these keys, per quarter.
+SUMMARY_KEYS = ("spend_this_period", "spend_to_date", "committed", "forecast_outturn")
+SUMMARY_KEYS += ("projected_underspend",)
+SUMMARIES = {
+    "2025/26-Q1": ("2600.00", "2600.00", "1250.00", "16700.00", "3300.00"),
+    "2025/26-Q2": ("4100.00", "6700.00", "1250.00", "16800.00", "3200.00"),
+    "2025/26-Q3": ("3950.00", "10650.00", "0.00", "15150.00", "4850.00"),
+    "2025/26-Q4": ("4000.00", "14650.00", "0.00", "14650.00", "5350.00"),
+}
+YEAR_END = {
+    "award": "20000.00",
+    "received": "18000.00",
+    "spend": "14650.00",
+    "underspend": "5350.00",
+    "to_return": "3350.00",
+    "due_from_funder": "0.00",
+}
+NEXT_AWARD = "15000.00"
+NEXT_BUDGETS = {"A01": "6450.00", "A02": "4500.00", "A03": "2550.00"}
+
 
 class Year:
     """The CLI on one database, failing loudly on any refusal the rules do not make."""
@@ -274,11 +319,8 @@ def test_a_whole_year(year: Year) -> None:
     # A01: A 1,200 < P_t 2,000: behind, 1,200 + 8,000 − 2,000 = 7,200.00
     # A02: A 900 + 1,250 = 2,150 >= P_t 1,500: max(2,150, 6,000) = 6,000.00
     # A03: A 500 < P_t 1,000 (an even 1,000 a quarter): 500 + 4,000 − 1,000 = 3,500.00
-    assert _figures(report) == {
-        "A01": ("8000.00", "1200.00", "0.00", "7200.00"),
-        "A02": ("6000.00", "900.00", "1250.00", "6000.00"),
-        "A03": ("4000.00", "500.00", "0.00", "3500.00"),
-    }
+    assert _figures(report) == FIGURES["2025/26-Q1"]
+    assert _summary(report, *SUMMARY_KEYS) == SUMMARIES["2025/26-Q1"]
     # Spend 1,200 + 900 + 500 = 2,600; forecast 7,200 + 6,000 + 3,500 = 16,700; projected
     # underspend 20,000 − 16,700 = 3,300; none of the excluded money is anywhere.
     assert _summary(
@@ -307,11 +349,8 @@ def test_a_whole_year(year: Year) -> None:
     # A01: A 1,200 + 400 + 1,800 = 3,400 < P_t 4,000: 3,400 + 8,000 − 4,000 = 7,400.00
     # A02: A 900 + 1,000 + 1,250 = 3,150 >= P_t 3,000: max(3,150, 6,000) = 6,000.00
     # A03: A 500 + 900 = 1,400 < P_t 2,000: 1,400 + 4,000 − 2,000 = 3,400.00
-    assert _figures(report) == {
-        "A01": ("8000.00", "3400.00", "0.00", "7400.00"),
-        "A02": ("6000.00", "1900.00", "1250.00", "6000.00"),
-        "A03": ("4000.00", "1400.00", "0.00", "3400.00"),
-    }
+    assert _figures(report) == FIGURES["2025/26-Q2"]
+    assert _summary(report, *SUMMARY_KEYS) == SUMMARIES["2025/26-Q2"]
     # Forecast 7,400 + 6,000 + 3,400 = 16,800; underspend 20,000 − 16,800 = 3,200.
     assert _summary(
         report, "spend_this_period", "spend_to_date", "committed", "projected_underspend"
@@ -339,11 +378,8 @@ def test_a_whole_year(year: Year) -> None:
     # A02: A 1,900 + 1,250 = 3,150 < P_t 4,500: 3,150 + 6,000 − 4,500 = 4,650.00
     # A03: A 1,400 + 700 = 2,100 < P_t 1,000 + 1,000 + 700 = 2,700:
     #      2,100 + 3,400 − 2,700 = 2,800.00
-    assert _figures(report) == {
-        "A01": ("8600.00", "5400.00", "0.00", "7700.00"),
-        "A02": ("6000.00", "3150.00", "0.00", "4650.00"),
-        "A03": ("3400.00", "2100.00", "0.00", "2800.00"),
-    }
+    assert _figures(report) == FIGURES["2025/26-Q3"]
+    assert _summary(report, *SUMMARY_KEYS) == SUMMARIES["2025/26-Q3"]
     # This period 2,000 + 1,250 + 700 = 3,950; to date 6,700 + 3,950 = 10,650; forecast
     # 7,700 + 4,650 + 2,800 = 15,150; underspend 4,850; allocated 18,000 before and after,
     # 600 moved; received 10,000 + 8,000 = 18,000.
@@ -369,32 +405,21 @@ def test_a_whole_year(year: Year) -> None:
     # 3,150 + 1,600 = 4,750; A03 2,100 + 900 = 3,000. The 02/04/2026 line is outside the
     # grant and in no figure. Spend 1,500 + 1,600 + 900 = 4,000 this period; to date
     # 10,650 + 4,000 = 14,650 = 6,900 + 4,750 + 3,000.
-    assert _figures(report) == {
-        "A01": ("8600.00", "6900.00", "0.00", "6900.00"),
-        "A02": ("6000.00", "4750.00", "0.00", "4750.00"),
-        "A03": ("3400.00", "3000.00", "0.00", "3000.00"),
-    }
+    assert _figures(report) == FIGURES["2025/26-Q4"]
+    assert _summary(report, *SUMMARY_KEYS) == SUMMARIES["2025/26-Q4"]
     assert _summary(report, "spend_this_period", "spend_to_date", "projected_underspend") == (
         "4000.00", "14650.00", "5350.00",
     )  # fmt: skip
     # Award 20,000, received 18,000, spend 14,650: underspend 20,000 − 14,650 = 5,350;
     # to return 18,000 − 14,650 = 3,350; due from the funder min(20,000, 14,650) − 18,000 < 0,
     # so 0.
-    expected_year_end = {
-        "award": "20000.00",
-        "received": "18000.00",
-        "spend": "14650.00",
-        "underspend": "5350.00",
-        "to_return": "3350.00",
-        "due_from_funder": "0.00",
-    }
-    assert report["year_end"] == expected_year_end
+    assert report["year_end"] == YEAR_END
     year.submit("2025/26-Q4")
     closed = year.json("grant", "close", GRANT, "--reason", "Year end 2025/26")
-    assert closed["year_end"] == expected_year_end
+    assert closed["year_end"] == YEAR_END
 
     # --- The next year, with the April line moved to it -------------------------------------
-    started = year.json("grant", "next", GRANT, "--reference", NEXT, "--award", "15000.00",
+    started = year.json("grant", "next", GRANT, "--reference", NEXT, "--award", NEXT_AWARD,
                         "--move-lines")  # fmt: skip
     # New total 18,000 × 15,000 ÷ 20,000 = 13,500.00, split as today's budgets 8,600 : 6,000
     # : 3,400 of 18,000: A01 13,500 × 8,600 ÷ 18,000 = 6,450.00; A02 13,500 × 6,000 ÷ 18,000
@@ -402,7 +427,7 @@ def test_a_whole_year(year: Year) -> None:
     assert (started["start"], started["end"], started["award"]) == (
         "2026-04-01", "2027-03-31", "15000.00",
     )  # fmt: skip
-    assert started["budgets"] == {"A01": "6450.00", "A02": "4500.00", "A03": "2550.00"}
+    assert started["budgets"] == NEXT_BUDGETS
     assert (started["moved_lines"], started["lines_to_move"]) == (1, 0)
     moved = year.lines(NEXT)
     assert [(m["reference"], m["allocation"], m["net"]) for m in moved] == [
@@ -417,4 +442,4 @@ def test_a_whole_year(year: Year) -> None:
         "15000.00", "13500.00", "300.00", "0.00",
     )  # fmt: skip
     # The closed year's figures are untouched by the move: 14,650.00 still.
-    assert year.report("2025/26-Q4")["year_end"] == expected_year_end
+    assert year.report("2025/26-Q4")["year_end"] == YEAR_END
