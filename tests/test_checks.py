@@ -217,6 +217,28 @@ def test_duplicate_suspect(clean: Database) -> None:
     )
 
 
+def test_duplicate_suspect_names_the_first_groups_by_reference(
+    clean: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "MAX_LINE_FINDINGS", 2)
+    ids = {
+        reference: [
+            add_line(clean, "K-1", date(2025, 5, day), "10.00", "A", reference=reference)
+            for day in (2, 3)
+        ]
+        for reference in ("INV3", "INV1", "INV2")  # entered out of order, each twice
+    }
+    add_line(clean, "K-1", date(2025, 5, 4), "10.00", "A", reference="INV4")  # once: fine
+    found = _found(clean, "DUPLICATE_SUSPECT")
+    # Three groups: INV1's and INV2's named, by reference, then the count of the rest.
+    assert [f.message.split(" share")[0] for f in found[:2]] == [
+        f"Lines {ids['INV1'][0]} and {ids['INV1'][1]}",
+        f"Lines {ids['INV2'][0]} and {ids['INV2'][1]}",
+    ]
+    assert found[2].message == "… and 1 more groups of duplicates (only 2 named)."
+    assert len(found) == 3
+
+
 @pytest.mark.parametrize(
     ("start", "end", "fires"),
     [
