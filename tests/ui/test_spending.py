@@ -249,3 +249,20 @@ def test_fast_entry_by_keyboard_alone(qtbot: QtBot, window: Any, demo_ui_db: Dat
         Decimal("250.00"),
         Decimal("50.00"),
     )
+
+
+def test_after_a_purchase_order_the_next_line_typed_is_paid(
+    qtbot: QtBot, window: Any, demo_ui_db: Database
+) -> None:
+    # The status used to stay "committed" after adding a purchase order, so the invoice typed
+    # next went in as a second commitment: spend understated, nothing said.
+    page = window.show_page("spending")
+    _type_line(qtbot, page, date="03/07/25", allocation="A01", reference="PO-9",
+               net="500.00", status="committed")  # fmt: skip
+    order = _line(demo_ui_db, "PO-9")
+    assert order is not None and order.status == "committed"
+    assert page.entry["status"].currentData() == "paid"
+    assert page.entry["allocation"].currentData() == "A01"  # the project stays for the next
+    _type_line(qtbot, page, date="04/07/25", reference="INV-9", net="500.00")
+    invoice = _line(demo_ui_db, "INV-9")
+    assert invoice is not None and invoice.status == "paid"

@@ -370,9 +370,10 @@ class ReturnsPage(Page):
         self.year_button.setText("Reopen the year…" if closed else "Close the year…")
         last = str(period) == getattr(self, "last_period", "")
         self.year_button.setEnabled(writable and (closed or (last and submitted)))
-        # Next year's grant may start before this one closes: open commitments are carried
-        # into it, and that is what lets this year close.
-        self.next_year_button.setEnabled(writable and (closed or (last and submitted)))
+        # Next year's grant may start at any time, as the command line's may: April's
+        # invoices reach the ledger before the last return is done and belong in it, and open
+        # commitments are carried into it so that this year can close.
+        self.next_year_button.setEnabled(writable)
         findings = run_checks(self.db, reference, period, report=self.report)
         errors = [f for f in findings if f.severity == "error"]
         self.checks_label.setText(

@@ -388,10 +388,15 @@ class SpendingPage(Page):
 
     def clear_entry(self, keep_date: bool = False) -> None:
         """Empty the typed-in line (after adding it, or when the grant changes, so a line
-        half-typed for one grant never goes into another)."""
+        half-typed for one grant never goes into another). The project stays (lines come in
+        runs of one project); the status goes back to paid, so the invoice typed after a
+        purchase order is never recorded as another commitment by accident."""
         for field, widget in self.entry.items():
             if isinstance(widget, QLineEdit) and not (keep_date and field == "date"):
                 widget.clear()
+        status = self.entry["status"]
+        assert isinstance(status, QComboBox)
+        status.setCurrentIndex(0)
         self._clear_entry_errors()
 
     def _clear_entry_errors(self) -> None:
