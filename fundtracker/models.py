@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -400,6 +401,15 @@ class SpendLine(Versioned, Base):
         # The DUPLICATE_SUSPECT check groups by reference, supplier, net and VAT: covering,
         # in that order, it streams the index instead of sorting every line.
         Index("ix_spend_duplicates", "grant_id", "reference", "supplier", "net", "vat", "date"),
+        # Late lines only (counted on a later day than their date, a few a year), for the
+        # LATE_LINES check (revision 0010).
+        Index(
+            "ix_spend_late",
+            "grant_id",
+            "counted_on",
+            sqlite_where=text("counted_on > date"),
+            postgresql_where=text("counted_on > date"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,12 +13,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fundtracker import checks, settings
 from fundtracker.checks import CHECKS, CheckContext, Finding, run_checks
-from fundtracker.models import Grant, Plan, Priority, Weight
+from fundtracker.models import Grant, Plan, Priority, SpendLine, Weight
 from fundtracker.periods import Period
 from fundtracker.storage import Database
 from tests.figure_scenarios import add_line, load_grant_toml, load_plans, set_forecast
@@ -237,6 +237,28 @@ def test_duplicate_suspect_names_the_first_groups_by_reference(
     ]
     assert found[2].message == "… and 1 more groups of duplicates (only 2 named)."
     assert len(found) == 3
+
+
+def test_late_lines_names_the_earliest_dated_first(
+    clean: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "MAX_LINE_FINDINGS", 2)
+    june = add_line(clean, "K-1", date(2025, 6, 10), "1.00", "A")
+    may_5 = add_line(clean, "K-1", date(2025, 5, 5), "2.00")  # unassigned: named all the same
+    may_20 = add_line(clean, "K-1", date(2025, 5, 20), "3.00", "A")
+    add_line(clean, "K-1", date(2025, 7, 1), "4.00", "A")  # dated in Q2 itself: not late
+    with clean.unit_of_work() as session:  # as if Q1's return was submitted before they came
+        session.execute(
+            update(SpendLine)
+            .where(SpendLine.id.in_([june, may_5, may_20]))
+            .values(counted_on=date(2025, 7, 1))
+        )
+    found = _found(clean, "LATE_LINES", Period.parse("2025/26-Q2"))
+    # Three late lines: 05/05 and 20/05 named, then the count of the one left (10/06).
+    assert [f.subject for f in found[:2]] == [str(may_5), str(may_20)]
+    assert found[2].message == "… and 1 more late lines (only 2 named)."
+    assert len(found) == 3
+    assert _found(clean, "LATE_LINES") == []  # as at Q1 they are not counted yet
 
 
 @pytest.mark.parametrize(
