@@ -79,6 +79,7 @@ def _lines_of(db: Database, reference: str) -> list[SpendLine]:
 def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Database) -> None:
     page = window.show_page("projects")
     assert page.model.headerData(5, Qt.Orientation.Horizontal) == "Budget"
+    assert page.profile_note.isHidden()  # quarters add up to the budget: nothing to explain
     dialog = page.record_virement()
     _choose(dialog, "from", "A06")
     _choose(dialog, "to", "A01")
@@ -130,6 +131,10 @@ def test_record_a_virement_then_undo(qtbot: QtBot, window: Any, demo_ui_db: Data
         "£2,000.00",
     )
 
+    # The quarters (the profile as set) no longer add up to the budget after virements: the
+    # page says what they are.
+    assert not page.profile_note.isHidden()
+    assert "profile as set, of its original budget" in page.profile_note.text()
     _screenshot(window, "projects-virements")
     window.workspace.undo_stack.undo()
     assert list_virements(demo_ui_db, GRANT) == []

@@ -319,6 +319,19 @@ class ProjectsPage(Page):
         for button in buttons:
             button.setEnabled(not workspace.read_only)
         layout.addLayout(self.heading("Projects", *buttons))
+        # Once budget has moved, a row's quarters no longer add up to the budget beside them:
+        # say what they are, so nobody reads the profile as set for the one the returns use.
+        self.profile_note = named(
+            QLabel(
+                "The quarters are each project's profile as set, of its original budget. The "
+                "returns add each virement to them, spread evenly over the quarters from its "
+                "effective date."
+            ),
+            "profileNote",
+        )
+        self.profile_note.setWordWrap(True)
+        self.profile_note.hide()
+        layout.addWidget(self.profile_note)
         self.splitter = named(QSplitter(Qt.Orientation.Vertical), "projectsSplitter")
         self.table = named(QTableView(), "projectsTable")
         self.table.setAccessibleName("Projects")
@@ -349,6 +362,7 @@ class ProjectsPage(Page):
             else None
         )
         self.model.show(self.grant, self._moved())
+        self.profile_note.setVisible(bool(self.model.moved))
         widths = (60, 230, 190, 90, 70, 100)
         for column, width in enumerate(widths):
             self.table.setColumnWidth(column, width)
