@@ -236,7 +236,7 @@ def _assert_the_variants_own_tables(filled: Filled, document: dict[str, Any]) ->
 
 
 def test_every_other_part_and_cell_is_as_it_was(demo_db: Database, tmp_path: Path) -> None:
-    filled, document = _fill(demo_db, tmp_path)
+    filled, document = _fill(demo_db, tmp_path, submit=True)
     for name, (template, the_map, out) in filled.items():
         before, after = _parts(template), _parts(out)
         loaded = ReturnTemplate.load(template, the_map)
@@ -244,16 +244,32 @@ def test_every_other_part_and_cell_is_as_it_was(demo_db: Database, tmp_path: Pat
         written = {t.sheet for t in loaded.targets.values()} | {t.sheet for t in loaded.map.tables}
         chain = "xl/calcChain.xml" in before
         assert chain == (name == "macro")
-        assert set(after) == set(before) - {"xl/calcChain.xml"}, name
+        # a submitted return adds one part, its hidden Snapshot sheet
+        [snapshot] = set(after) - set(before)
+        assert Package(out).sheet_parts["Snapshot"] == snapshot
+        assert set(after) - {snapshot} == set(before) - {"xl/calcChain.xml"}, name
         changed = {sheets[s] for s in written} | {"xl/workbook.xml"}
-        if chain:
-            changed |= {"[Content_Types].xml", "xl/_rels/workbook.xml.rels"}
+        changed |= {"[Content_Types].xml", "xl/_rels/workbook.xml.rels"}  # its two entries
         for part in set(before) - changed - {"xl/calcChain.xml"}:
             assert after[part] == before[part], f"{name}: {part} changed"
-        # the workbook part differs only in asking for a full recalculation on load
+        # the workbook part differs only in asking for a full recalculation on load and in
+        # listing the Snapshot sheet, hidden, after the template's own
         assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
-        calc = f"{MAIN}calcPr"
-        assert _without(after["xl/workbook.xml"], calc) == _without(before["xl/workbook.xml"], calc)
+        calc, sheet_entry = f"{MAIN}calcPr", f"{MAIN}sheet"
+        *kept_sheets, added = etree.fromstring(after["xl/workbook.xml"]).iter(sheet_entry)
+        assert (added.get("name"), added.get("state")) == ("Snapshot", "hidden")
+        assert len(kept_sheets) == len(Package(template).sheet_names)
+        assert _without(after["xl/workbook.xml"], calc, sheet_entry) == _without(
+            before["xl/workbook.xml"], calc, sheet_entry
+        )
+        # the relationships and content types gain exactly the new sheet's entry
+        rels, types = "xl/_rels/workbook.xml.rels", "[Content_Types].xml"
+        gained = len(etree.fromstring(after[rels])) - len(etree.fromstring(before[rels]))
+        assert gained == (0 if chain else 1), name  # the macro one also lost its chain's
+        assert len(etree.fromstring(after[types])) == len(etree.fromstring(before[types])) + (
+            0 if chain else 1
+        )
+        assert f'PartName="/{snapshot}"'.encode() in after[types]
         for title in written:
             part = sheets[title]
             mapped = _mapped_refs(loaded, document, title)
@@ -275,7 +291,6 @@ def test_every_other_part_and_cell_is_as_it_was(demo_db: Database, tmp_path: Pat
         if chain:  # the chain went with its relationship and content type, nothing more
             rels = "xl/_rels/workbook.xml.rels"
             assert b"calcChain" not in after[rels] + after["[Content_Types].xml"]
-            assert len(etree.fromstring(after[rels])) == len(etree.fromstring(before[rels])) - 1
 
 
 def _mapped_refs(loaded: ReturnTemplate, document: dict[str, Any], title: str) -> set[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from fundtracker.checks import has_errors
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.cli.report_commands import print_findings
+from fundtracker.cli.return_commands import add_template_options, template_and_map
 from fundtracker.dates import local_date, parse_date
 from fundtracker.money import format_money
 from fundtracker.opcc import county, funded, receiving
@@ -42,6 +43,7 @@ def _register_received(subparsers: Any) -> None:
         help="with --from-database: only the returns for this period",
     )
     add.add_argument("--reason", default="", help="why (kept in the audit log)")
+    add_template_options(add, "the files are this funder's template filled in (with --map)")
     add_format_option(add, "text", "json")
     add.set_defaults(handler=run_received_add)
     listing = group.add_parser("list", help="every return received, every version")
@@ -120,14 +122,17 @@ def run_received_add(ctx: Context) -> int:
 def _receive_operation(args: Any) -> ReceiveReturns | ReceiveSubmitted:
     """Files, or (--from-database) the returns submitted in this database: one or the other."""
     if args.from_database:
-        if args.files:
-            raise UsageError("give return files or --from-database, not both")
+        if args.files or args.template or args.map:
+            raise UsageError("give return files (and a template) or --from-database, not both")
         return ReceiveSubmitted(args.period)
     if not args.files:
         raise UsageError("give the return files to receive, or --from-database")
     if args.period is not None:
         raise UsageError("--period goes with --from-database (a file says its own period)")
-    return ReceiveReturns(tuple(str(f) for f in args.files))
+    files = tuple(str(f) for f in args.files)
+    if template_and_map(args) is None:
+        return ReceiveReturns(files)
+    return ReceiveReturns(files, template=str(args.template), map=str(args.map))
 
 
 def run_received_list(ctx: Context) -> int:

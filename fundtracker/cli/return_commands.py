@@ -13,6 +13,7 @@ from fundtracker.checks import ERROR, WARNING, run_checks
 from fundtracker.cli.context import Context, UsageError, add_database_option, add_format_option
 from fundtracker.money import format_money
 from fundtracker.opcc import receiving
+from fundtracker.opcc.template_receiving import check_template_checksum
 from fundtracker.periods import Period
 from fundtracker.returns import evidence, narratives, reader, submission, template
 from fundtracker.returns.workbook import write_return
@@ -97,9 +98,9 @@ def add_template_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _template(ctx: Context) -> template.ReturnTemplate | None:
+def template_and_map(args: argparse.Namespace) -> template.ReturnTemplate | None:
     """The funder's template and its map, checked against each other; None without them."""
-    given, the_map = ctx.args.template, ctx.args.map
+    given, the_map = args.template, args.map
     if given is None and the_map is None:
         return None
     if given is None or the_map is None:
@@ -107,7 +108,7 @@ def _template(ctx: Context) -> template.ReturnTemplate | None:
     for path in (given, the_map):
         if not path.is_file():
             raise UsageError(f"cannot read {path}: no such file")
-    out: Path | None = getattr(ctx.args, "out", None)
+    out: Path | None = getattr(args, "out", None)
     if out is not None and out.suffix.lower() != given.suffix.lower():
         raise UsageError(
             f"{out.name} must end {given.suffix} like the template (Excel refuses a "
@@ -129,7 +130,7 @@ def _writing(out: Path, action: Callable[[], T]) -> T:
 def run_export(ctx: Context) -> int:
     args = ctx.args
     period = Period.parse(args.period)
-    funders = _template(ctx)  # a map that does not fit is refused before anything else
+    funders = template_and_map(ctx.args)  # a map that does not fit is refused first
     writer = funders.write if funders else write_return
     if args.submit and not _already_submitted(ctx, args.grant, period):
         # Errors and warnings alike (issue 13): an overspend warning must be seen before
@@ -263,12 +264,15 @@ def run_pack(ctx: Context) -> int:
 
 
 def run_read(ctx: Context) -> int:
-    funders = _template(ctx)
+    funders = template_and_map(ctx.args)
     try:
         report = funders.read(ctx.args.file) if funders else reader.read_return(ctx.args.file)
     except reader.UnreadableReturnError as exc:
         raise UsageError(str(exc)) from exc
-    verdict = receiving.check_checksum(ctx.args.file, report)
+    if funders:
+        verdict = check_template_checksum(ctx.args.file, report, funders)
+    else:
+        verdict = receiving.check_checksum(ctx.args.file, report)
     report["return"].update(verdict.to_json())
     if ctx.args.format == "json":
         ctx.print_json(report)
@@ -299,5 +303,6 @@ def _print_read(ctx: Context, report: dict[str, Any], verdict: receiving.Checksu
         ctx.print(
             "WARNING: this workbook's figures were changed after it was exported: "
             f"{verdict.difference}. They are not the return submitted with its checksum "
-            f"{stated['checksum'][:12]}… (recomputed from what it shows: {verdict.computed})"
+            f"{stated['checksum'][:12]}…"
+            + (f" (recomputed from what it shows: {verdict.computed})" if verdict.computed else "")
         )

@@ -4,8 +4,10 @@ of work with an inverse built from the rows it left."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from fundtracker.opcc.receiving import (
     submitted_return,
     verify_workbook,
 )
+from fundtracker.opcc.template_receiving import verify_template_workbook
 from fundtracker.operations import (
     Changes,
     Expected,
@@ -38,6 +41,7 @@ from fundtracker.operations import (
     row_state,
 )
 from fundtracker.periods import Period
+from fundtracker.returns.template import ReturnTemplate
 from fundtracker.storage import Database
 
 RECEIVED = (Kind.RETURNS,)
@@ -52,16 +56,24 @@ class ReceiveReturns(Operation):
 
     paths: tuple[str, ...]
     at: datetime | None = None  # when they arrived: now, unless recorded after the fact
+    template: str | None = None  # the funder's template the files were filled into ...
+    map: str | None = None  # ... by this map (issue 15); without them the files are ours
 
     @property
     def description(self) -> str:
         return f"Receive {plural(len(self.paths), 'return file')}"
 
     def run(self, db: Database) -> Changes:
+        verify: Callable[[Path], VerifiedReturn]
+        if self.template is not None and self.map is not None:
+            funders = ReturnTemplate.load(Path(self.template), Path(self.map))
+            verify = partial(verify_template_workbook, funders=funders)
+        else:
+            verify = verify_workbook
         done: list[Stored] = []
         for path in self.paths:
             try:
-                verified = verify_workbook(Path(path))
+                verified = verify(Path(path))
             except RefusedReturn as exc:
                 done.append(Stored(refused_file(Path(path), str(exc))))
                 continue

@@ -25,7 +25,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from fundtracker.errors import FieldError, ValidationError
 from fundtracker.files import write_with
 from fundtracker.ledger.reading import UnreadableFileError
-from fundtracker.returns import reader
+from fundtracker.returns import reader, snapshot_sheet
 from fundtracker.returns.template_package import MAX_ROW, CellContent, Package, Sheet, split_ref
 from fundtracker.returns.template_rows import Growth, grow
 from fundtracker.returns.workbook import YEAR_END_ROWS
@@ -382,6 +382,14 @@ class ReturnTemplate:
         writes = self._writes(package, document, status, checksum, version)
         for (sheet, row, column), (value, style) in writes.items():
             package.sheet(sheet).write(row, column, value, style)
+        if checksum:  # a submitted return carries what its checksum covers, as ours does
+            if snapshot_sheet.SHEET in package.sheet_names:
+                raise ValidationError(
+                    f"{self.template.name} has a sheet named {snapshot_sheet.SHEET!r}, the name "
+                    "of the hidden sheet a submitted return carries: rename it in the template"
+                )
+            rows = snapshot_sheet.template_snapshot_rows(document, version, checksum)
+            package.add_hidden_sheet(snapshot_sheet.SHEET, rows)
         write_with(target, package.save)
 
     def _writes(

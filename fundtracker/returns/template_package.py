@@ -6,7 +6,8 @@ shapes, macros, some validations and conditional formats), so a funder's templat
 loaded and saved by it. Only three kinds of part change: the sheets written, the workbook
 part (``fullCalcOnLoad``, so Excel and LibreOffice recalculate the template's formulas) and,
 when the template has a calculation chain, the chain is dropped with its relationship and
-content type (a stale chain can make Excel report the file damaged).
+content type (a stale chain can make Excel report the file damaged). A submitted return's
+hidden Snapshot sheet is the one part added, with its relationship and content type.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,8 @@ OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 CALC_CHAIN = OFFICE_RELS + "/calcChain"
+WORKSHEET = OFFICE_RELS + "/worksheet"
+WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 # Elements of <workbook> that come before <calcPr>, in the schema's order.
@@ -283,6 +287,7 @@ class Package:
         self.date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         self._sheets: dict[str, Sheet] = {}
         self._date_styles: dict[int, bool] = {}
+        self.added: list[str] = []  # parts added (add_hidden_sheet), written after the rest
 
     @property
     def sheet_names(self) -> list[str]:
@@ -356,6 +361,42 @@ class Package:
         epoch = date(1904, 1, 1) if self.date1904 else date(1899, 12, 30)
         return (day - epoch).days
 
+    # --- Adding a sheet --------------------------------------------------------------------
+
+    def add_hidden_sheet(self, name: str, rows: list[list[str | None]]) -> None:
+        """Add a hidden sheet of inline strings (``rows`` from A1, None for no cell) after the
+        others: its part,
+        its entry in the workbook's <sheets>, its relationship and its content type."""
+        assert name not in self.sheet_names and self.relations is not None
+        number = next(n for n in count(1) if f"xl/worksheets/sheet{n}.xml" not in self.parts)
+        part = f"xl/worksheets/sheet{number}.xml"
+        ids = {r.get("Id") for r in self.relations.iter(f"{{{PACKAGE_RELS}}}Relationship")}
+        relation_id = next(f"rId{n}" for n in count(1) if f"rId{n}" not in ids)
+        etree.SubElement(
+            self.relations,
+            f"{{{PACKAGE_RELS}}}Relationship",
+            Id=relation_id,
+            Type=WORKSHEET,
+            Target=f"worksheets/sheet{number}.xml",
+        )
+        sheets = self.workbook.find(_q("sheets"))
+        sheet_id = max((int(s.get("sheetId", "0")) for s in sheets), default=0) + 1
+        entry = etree.SubElement(sheets, _q("sheet"), name=name, sheetId=str(sheet_id))
+        entry.set("state", "hidden")
+        entry.set(f"{{{OFFICE_RELS}}}id", relation_id)
+        types = _parse(self.parts["[Content_Types].xml"])
+        etree.SubElement(
+            types,
+            f"{{{CONTENT_TYPES}}}Override",
+            PartName=f"/{part}",
+            ContentType=WORKSHEET_CONTENT,
+        )
+        self.parts["[Content_Types].xml"] = _serialise(types)
+        self.parts[WORKBOOK_RELS] = _serialise(self.relations)
+        self.parts[part] = _inline_sheet(rows)
+        self.added.append(part)
+        self.sheet_parts[name] = part
+
     # --- Saving ----------------------------------------------------------------------------
 
     def save(self, target: Path) -> None:
@@ -373,6 +414,8 @@ class Package:
                 info.external_attr = member.external_attr
                 data = b"" if member.is_dir() else self.parts[member.filename]
                 archive.writestr(info, replaced.get(member.filename, data))
+            for part in self.added:
+                archive.writestr(part, self.parts[part], zipfile.ZIP_DEFLATED)
 
     def _workbook_recalculating(self) -> bytes:
         calc = self.workbook.find(_q("calcPr"))
@@ -405,3 +448,21 @@ class Package:
                 types.remove(override)
         replaced["[Content_Types].xml"] = _serialise(types)
         return dropped
+
+
+def _inline_sheet(rows: list[list[str | None]]) -> bytes:
+    """A worksheet part holding ``rows`` of text as inline strings (so no shared strings)."""
+    root = etree.Element(_q("worksheet"), nsmap={None: MAIN})
+    data = etree.SubElement(root, _q("sheetData"))
+    for number, values in enumerate(rows, start=1):
+        row = etree.SubElement(data, _q("row"), r=str(number))
+        for column, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            cell = etree.SubElement(
+                row, _q("c"), r=f"{get_column_letter(column)}{number}", t="inlineStr"
+            )
+            text = etree.SubElement(etree.SubElement(cell, _q("is")), _q("t"))
+            text.text = value
+            text.set(XML_SPACE, "preserve")
+    return _serialise(root)
