@@ -76,6 +76,15 @@ class ReceivedPage(Page):
         )
         self.receive_button.clicked.connect(self.choose_files)
         self.receive_button.setEnabled(not workspace.read_only)
+        self.template_button = labelled(
+            QPushButton("Receive funder's templates…"), "Receive funder's templates"
+        )
+        self.template_button.setToolTip(
+            "Choose the funder's template and its map the partnerships exported with, then "
+            "the filled templates: each is verified against its snapshot and stored"
+        )
+        self.template_button.clicked.connect(self.choose_templates)
+        self.template_button.setEnabled(not workspace.read_only)
         # Shown only where partnerships submit in this database (a shared server).
         self.database_button = labelled(
             QPushButton("Receive from this database"),
@@ -90,7 +99,12 @@ class ReceivedPage(Page):
         self.database_button.setEnabled(not workspace.read_only)
         self.database_button.setVisible(False)
         layout.addLayout(
-            self.heading("Received returns", self.database_button, self.receive_button)
+            self.heading(
+                "Received returns",
+                self.database_button,
+                self.template_button,
+                self.receive_button,
+            )
         )
         layout.addWidget(
             notice(
@@ -135,11 +149,41 @@ class ReceivedPage(Page):
         if paths:
             self.receive([Path(p) for p in paths])
 
-    def receive(self, paths: Sequence[Path]) -> None:
-        """Verify and store the files as one step (one undo), off the GUI thread."""
+    def choose_templates(self) -> None:
+        """The funder's template and its map once, then the filled templates to receive
+        (received add --template --map)."""
+        template, _ = QFileDialog.getOpenFileName(
+            self, "The funder's template", "", "Excel templates (*.xlsx *.xlsm)"
+        )
+        if not template:
+            return
+        the_map, _ = QFileDialog.getOpenFileName(
+            self, "Its map", str(Path(template).parent), "Template maps (*.toml)"
+        )
+        if not the_map:
+            return
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Receive filled templates",
+            "",
+            f"Filled templates (*{Path(template).suffix})",
+        )
+        if paths:
+            self.receive([Path(p) for p in paths], Path(template), Path(the_map))
+
+    def receive(
+        self, paths: Sequence[Path], template: Path | None = None, the_map: Path | None = None
+    ) -> None:
+        """Verify and store the files as one step (one undo), off the GUI thread: our own
+        workbooks, or copies of ``template`` filled by ``the_map``."""
         if paths:
             label = f"Receiving {len(paths)} return file{'s' if len(paths) != 1 else ''}…"
-            self.run_batch(ReceiveReturns(tuple(str(p) for p in paths)), label, "file")
+            files = tuple(str(p) for p in paths)
+            if template is None or the_map is None:
+                operation = ReceiveReturns(files)
+            else:
+                operation = ReceiveReturns(files, template=str(template), map=str(the_map))
+            self.run_batch(operation, label, "file")
 
     def receive_from_database(self) -> None:
         """The returns submitted in this database, as one step (received add --from-database)."""
