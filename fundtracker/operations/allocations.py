@@ -37,6 +37,7 @@ from fundtracker.operations import (
 )
 from fundtracker.operations.outcomes import restored_measure
 from fundtracker.periods import quarters_between
+from fundtracker.services.grants import find_grant, find_project
 from fundtracker.services.locks import refuse_locked_allocation
 from fundtracker.setup_files import PercentageError, format_percentage, parse_percentage
 from fundtracker.storage import Database
@@ -142,30 +143,6 @@ def parse_profile(code: str, amounts: Sequence[object]) -> list[Decimal]:
 # --- Finding things ----------------------------------------------------------------------
 
 
-def _grant(session: Session, reference: str) -> Grant:
-    grant = session.scalar(select(Grant).where(Grant.reference == reference))
-    if grant is None:
-        raise NotFoundError(f"no grant with reference '{reference}'")
-    return grant
-
-
-def _project(session: Session, grant: Grant, code: str) -> Allocation:
-    project = session.scalar(
-        select(Allocation).where(Allocation.grant_id == grant.id, Allocation.code == code)
-    )
-    if project is None:
-        codes = session.scalars(
-            select(Allocation.code)
-            .where(Allocation.grant_id == grant.id)
-            .order_by(Allocation.position)
-        )
-        known = ", ".join(codes) or "none yet"
-        raise NotFoundError(
-            f"project {code!r} is not a project of grant {grant.reference} (its projects: {known})"
-        )
-    return project
-
-
 def _refuse_duplicate_code(session: Session, grant: Grant, code: str) -> None:
     taken = session.scalar(
         select(Allocation.id).where(Allocation.grant_id == grant.id, Allocation.code == code)
@@ -179,7 +156,7 @@ def _refuse_duplicate_code(session: Session, grant: Grant, code: str) -> None:
 def current_version(db: Database, grant: str, code: str) -> int:
     """The version of a project now (for a command line, which saw nothing before)."""
     with db.read() as session:
-        return _project(session, _grant(session, grant), code).version
+        return find_project(session, find_grant(session, grant), code).version
 
 
 def _load(project: Allocation) -> Allocation:
@@ -214,7 +191,7 @@ class AddProject(Operation):
             raise ValidationError(missing)
         fields = parse_project_fields(self.values)
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
             _refuse_duplicate_code(session, grant, fields["code"])
             last = session.scalar(
@@ -254,9 +231,9 @@ class UpdateProject(Operation):
         profile = self.values.get("profile")
         amounts = None if profile is None else parse_profile(self.code, _listed(profile))
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
-            found = _project(session, grant, self.code)
+            found = find_project(session, grant, self.code)
             project = expect_version(
                 session, Allocation, found.id, self.version, f"project {self.code}"
             )
@@ -321,9 +298,9 @@ class SetWeights(Operation):
     def run(self, db: Database) -> Changes:
         wanted = parse_weights(self.plan, self.code, self.weights)
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
-            project = _project(session, grant, self.code)
+            project = find_project(session, grant, self.code)
             plan = session.scalar(select(Plan).where(Plan.key == self.plan))
             if plan is None:
                 raise NotFoundError(f"no plan with key '{self.plan}'")
@@ -398,9 +375,9 @@ class SetProfile(Operation):
     def run(self, db: Database) -> Changes:
         wanted = None if self.amounts is None else parse_profile(self.code, self.amounts)
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
-            project = _project(session, grant, self.code)
+            project = find_project(session, grant, self.code)
             now = tuple(p.amount for p in project.profile)
             if self.expected is not None and tuple(self.expected) != now:
                 raise ConflictError(
@@ -491,9 +468,9 @@ class RemoveProject(Operation):
 
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
-            found = _project(session, grant, self.code)
+            found = find_project(session, grant, self.code)
             project = expect_version(
                 session, Allocation, found.id, self.version, f"project {self.code}"
             )
@@ -570,7 +547,7 @@ class RestoreProject(Operation):
     def run(self, db: Database) -> Changes:
         columns = dict(self.record.project)
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "projects")  # a closed year is read-only
             _refuse_duplicate_code(session, grant, columns["code"])
             refuse_locked_allocation(session, grant, columns["code"], "restoring")
@@ -579,9 +556,7 @@ class RestoreProject(Operation):
             project = Allocation(**columns)
             project.weights = [Weight(**_without_ids(v)) for v in self.record.weights]
             project.profile = [ProfileAmount(**_without_ids(v)) for v in self.record.profile]
-            project.outcomes = [
-                restored_measure(session, *item) for item in self.record.outcomes
-            ]
+            project.outcomes = [restored_measure(session, *item) for item in self.record.outcomes]
             session.add(project)
             session.flush()
             for values in self.record.narratives:

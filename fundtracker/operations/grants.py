@@ -22,7 +22,6 @@ from fundtracker.errors import (
     FieldError,
     LockedError,
     MoneyError,
-    NotFoundError,
     ValidationError,
 )
 from fundtracker.models import RETURN_FREQUENCIES, Grant, Payment, Plan
@@ -38,6 +37,7 @@ from fundtracker.operations import (
 )
 from fundtracker.operations.setup import SetUpGrant
 from fundtracker.periods import quarters_between
+from fundtracker.services.grants import find_grant
 from fundtracker.services.locks import locked_until
 from fundtracker.setup_files import MAX_GRANT_DAYS, GrantSpec
 from fundtracker.storage import Database
@@ -129,13 +129,6 @@ def _refuse_dates(start: date, end: date) -> None:
         raise ValidationError(FieldError("end", "a grant may last at most 10 years"))
 
 
-def _grant(session: Session, reference: str) -> Grant:
-    grant = session.scalar(select(Grant).where(Grant.reference == reference))
-    if grant is None:
-        raise NotFoundError(f"no grant with reference '{reference}'")
-    return grant
-
-
 def _plan(session: Session, key: str, field: str) -> Plan:
     plan = session.scalar(select(Plan).where(Plan.key == key))
     if plan is None:
@@ -148,7 +141,7 @@ def _plan(session: Session, key: str, field: str) -> Plan:
 def current_grant_version(db: Database, reference: str) -> int:
     """The version of a grant now (for a command line, which saw nothing before)."""
     with db.read() as session:
-        return _grant(session, reference).version
+        return find_grant(session, reference).version
 
 
 # --- A new grant -----------------------------------------------------------------------
@@ -219,7 +212,7 @@ class UpdateGrant(Operation):
     def run(self, db: Database) -> Changes:
         fields = parse_grant_fields(self.values, GRANT_FIELDS)
         with db.unit_of_work() as session:
-            found = _grant(session, self.reference)
+            found = find_grant(session, self.reference)
             refuse_closed(found, "details")  # a closed year is read-only
             grant = expect_version(
                 session, Grant, found.id, self.version, f"grant {found.reference}"
@@ -360,7 +353,7 @@ def _payment(session: Session, grant: Grant, payment_id: int, seen: PaymentValue
 def find_payment(db: Database, reference: str, day: date) -> tuple[int, PaymentValues]:
     """The payment of a grant due on ``day`` (the command line finds payments by date)."""
     with db.read() as session:
-        grant = _grant(session, reference)
+        grant = find_grant(session, reference)
         found = list(
             session.scalars(
                 select(Payment).where(Payment.grant_id == grant.id, Payment.date == day)
@@ -421,7 +414,7 @@ class AddPayment(Operation):
 
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "payments")  # a closed year is read-only
             values = parse_payment(grant, self.date, self.amount, self.received, self.received_on)
             position = self.position
@@ -464,7 +457,7 @@ class EditPayment(Operation):
 
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "payments")  # a closed year is read-only
             values = parse_payment(grant, self.date, self.amount, self.received, self.received_on)
             payment = _payment(session, grant, self.payment_id, self.seen)
@@ -499,7 +492,7 @@ class RemovePayment(Operation):
 
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "payments")  # a closed year is read-only
             payment = _payment(session, grant, self.payment_id, self.seen)
             position = payment.position

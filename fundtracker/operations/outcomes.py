@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundtracker.errors import (
@@ -45,6 +44,7 @@ from fundtracker.outcomes import (
     stored_targets,
 )
 from fundtracker.periods import Period, quarters_between
+from fundtracker.services.grants import find_grant, find_project
 from fundtracker.services.locks import locked_until, refuse_locked_allocation
 from fundtracker.storage import Database
 from fundtracker.year_end import refuse_closed
@@ -59,25 +59,6 @@ _TEXT_LIMITS = {"code": 40, "title": 300}
 # --- Finding things ----------------------------------------------------------------------------
 
 
-def _grant(session: Session, reference: str) -> Grant:
-    grant = session.scalar(select(Grant).where(Grant.reference == reference))
-    if grant is None:
-        raise NotFoundError(f"no grant with reference '{reference}'")
-    return grant
-
-
-def _project(session: Session, grant: Grant, code: str) -> Allocation:
-    project = session.scalar(
-        select(Allocation).where(Allocation.grant_id == grant.id, Allocation.code == code)
-    )
-    if project is None:
-        known = ", ".join(a.code for a in grant.allocations) or "none yet"
-        raise NotFoundError(
-            f"project {code!r} is not a project of grant {grant.reference} (its projects: {known})"
-        )
-    return project
-
-
 def _measure(session: Session, project: Allocation, code: str) -> OutcomeMeasure:
     for measure in project.outcomes:
         if measure.code == code:
@@ -87,9 +68,9 @@ def _measure(session: Session, project: Allocation, code: str) -> OutcomeMeasure
 
 
 def _writable_project(session: Session, reference: str, code: str) -> tuple[Grant, Allocation]:
-    grant = _grant(session, reference)
+    grant = find_grant(session, reference)
     refuse_closed(grant, "outcome measures")
-    project = _project(session, grant, code)
+    project = find_project(session, grant, code)
     refuse_locked_allocation(session, grant, code, "outcome measures")
     return grant, project
 
@@ -97,7 +78,7 @@ def _writable_project(session: Session, reference: str, code: str) -> tuple[Gran
 def measure_version(db: Database, grant: str, allocation: str, outcome: str) -> int:
     """A measure's version now (for a command line, which saw nothing before)."""
     with db.read() as session:
-        project = _project(session, _grant(session, grant), allocation)
+        project = find_project(session, find_grant(session, grant), allocation)
         return _measure(session, project, outcome).version
 
 
@@ -451,10 +432,10 @@ class SetOutcomeActual(Operation):
 
     def run(self, db: Database) -> Changes:
         with db.unit_of_work() as session:
-            grant = _grant(session, self.grant)
+            grant = find_grant(session, self.grant)
             refuse_closed(grant, "outcome actuals")
             quarter = _grant_quarter(grant, self.quarter)
-            project = _project(session, grant, self.allocation)
+            project = find_project(session, grant, self.allocation)
             measure = _measure(session, project, self.outcome)
             what = f"the {self.allocation}/{self.outcome} actual for {quarter}"
             refuse_locked_quarter(session, grant, quarter, what)

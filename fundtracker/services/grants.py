@@ -29,6 +29,32 @@ from fundtracker.setup_files import AllocationSpec, GrantSpec, OutcomeSpec, Paym
 from fundtracker.storage import Database
 
 
+def find_grant(session: Session, reference: str) -> Grant:
+    """The grant row alone (what an operation changes or checks), nothing loaded with it."""
+    grant = session.scalar(select(Grant).where(Grant.reference == reference))
+    if grant is None:
+        raise NotFoundError(f"no grant with reference '{reference}'")
+    return grant
+
+
+def find_project(session: Session, grant: Grant, code: str) -> Allocation:
+    """The grant's project of ``code``; refused naming the grant's projects."""
+    project = session.scalar(
+        select(Allocation).where(Allocation.grant_id == grant.id, Allocation.code == code)
+    )
+    if project is None:
+        codes = session.scalars(
+            select(Allocation.code)
+            .where(Allocation.grant_id == grant.id)
+            .order_by(Allocation.position)
+        )
+        known = ", ".join(codes) or "none yet"
+        raise NotFoundError(
+            f"project {code!r} is not a project of grant {grant.reference} (its projects: {known})"
+        )
+    return project
+
+
 def get_grant(session: Session, reference: str) -> Grant:
     grant = session.scalar(
         select(Grant)
@@ -301,9 +327,7 @@ def grant_spec(grant: Grant) -> GrantSpec:
         aligned_plan=grant.aligned_plan.key,
         local_plan=grant.local_plan.key if grant.local_plan else None,
         conditions=grant.conditions,
-        payments=[
-            PaymentSpec(p.date, p.amount, p.received, p.received_on) for p in grant.payments
-        ],
+        payments=[PaymentSpec(p.date, p.amount, p.received, p.received_on) for p in grant.payments],
         allocations=[_allocation_spec(a) for a in grant.allocations],
     )
 
